@@ -1,0 +1,1 @@
+"""The domain: incidents, events, teams, rules and the clock. Standard library only."""

@@ -1,0 +1,316 @@
+"""The event envelope: one immutable fact in the log, identical on every replica.
+
+``content_hash`` is the sha256 of the canonical JSON of every other envelope field, so an
+event changed anywhere after it was written no longer matches its hash; ``device_seq`` and
+``prev_hash`` chain each workstation's events so that a gap or a cloned workstation shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from osc_console.models.agencies import Agency, Classification, Visibility
+from osc_console.models.clock import is_iso_utc, is_stamp
+from osc_console.models.errors import ValidationError
+from osc_console.models.ids import is_uuid
+from osc_console.models.incident import REALM_PATTERN, WORKSTATION_CODE
+
+# Envelope fields covered by the content hash, in the order they are stored.
+HASHED_FIELDS = (
+    "id",
+    "realm",
+    "incident_id",
+    "kind",
+    "schema",
+    "payload",
+    "actor",
+    "agency",
+    "workstation",
+    "hlc",
+    "recorded_at",
+    "occurred_at",
+    "visibility",
+    "classification",
+    "base",
+    "refs",
+    "device_seq",
+    "prev_hash",
+)
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who is writing, from where, into which realm."""
+
+    actor: str
+    agency: Agency
+    workstation: str
+    realm: str = "live"
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """What a service asks to record; the store seals it into an :class:`Event`."""
+
+    kind: str
+    payload: Mapping[str, Any]
+    incident_id: str | None = None
+    visibility: Visibility = Visibility.JOINT
+    classification: Classification = Classification.OFFICIAL
+    occurred_at: str | None = None
+    base: Mapping[str, str] = field(default_factory=dict)
+    refs: tuple[str, ...] = ()
+    schema: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    realm: str
+    incident_id: str | None
+    kind: str
+    schema: int
+    payload: Mapping[str, Any]
+    actor: str
+    agency: str
+    workstation: str
+    hlc: str
+    recorded_at: str
+    occurred_at: str
+    visibility: str
+    classification: str
+    base: Mapping[str, str]
+    refs: tuple[str, ...]
+    device_seq: int
+    prev_hash: str | None
+    content_hash: str
+
+    @property
+    def order_key(self) -> tuple[str, str, str]:
+        """Causal order across workstations: clock, then workstation, then id (never wall time)."""
+        return (self.hlc, self.workstation, self.id)
+
+    def hashed_fields(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "realm": self.realm,
+            "incident_id": self.incident_id,
+            "kind": self.kind,
+            "schema": self.schema,
+            "payload": dict(self.payload),
+            "actor": self.actor,
+            "agency": self.agency,
+            "workstation": self.workstation,
+            "hlc": self.hlc,
+            "recorded_at": self.recorded_at,
+            "occurred_at": self.occurred_at,
+            "visibility": self.visibility,
+            "classification": self.classification,
+            "base": dict(self.base),
+            "refs": list(self.refs),
+            "device_seq": self.device_seq,
+            "prev_hash": self.prev_hash,
+        }
+
+    def computed_hash(self) -> str:
+        return content_hash(self.hashed_fields())
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = self.hashed_fields()
+        wire["content_hash"] = self.content_hash
+        return wire
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Event:
+        """Build from a wire or stored dict, checking the envelope's shape (not the payload)."""
+        check_envelope(data)
+        return cls(
+            id=data["id"],
+            realm=data["realm"],
+            incident_id=data.get("incident_id"),
+            kind=data["kind"],
+            schema=int(data["schema"]),
+            payload=data["payload"],
+            actor=data["actor"],
+            agency=data["agency"],
+            workstation=data["workstation"],
+            hlc=data["hlc"],
+            recorded_at=data["recorded_at"],
+            occurred_at=data["occurred_at"],
+            visibility=data["visibility"],
+            classification=data["classification"],
+            base=data.get("base") or {},
+            refs=tuple(data.get("refs") or ()),
+            device_seq=int(data["device_seq"]),
+            prev_hash=data.get("prev_hash"),
+            content_hash=data["content_hash"],
+        )
+
+
+def content_hash(fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+
+
+def seal(
+    draft: EventDraft,
+    author: Author,
+    *,
+    event_id: str,
+    hlc: str,
+    recorded_at: str,
+    device_seq: int,
+    prev_hash: str | None,
+) -> Event:
+    """Fix every envelope field of a draft and compute its hash."""
+    fields: dict[str, Any] = {
+        "id": event_id,
+        "realm": author.realm,
+        "incident_id": draft.incident_id,
+        "kind": draft.kind,
+        "schema": draft.schema,
+        "payload": dict(draft.payload),
+        "actor": author.actor,
+        "agency": author.agency.value,
+        "workstation": author.workstation,
+        "hlc": hlc,
+        "recorded_at": recorded_at,
+        "occurred_at": draft.occurred_at or recorded_at,
+        "visibility": Visibility(draft.visibility).value,
+        "classification": Classification(draft.classification).value,
+        "base": dict(draft.base),
+        "refs": sorted(set(draft.refs) | set(draft.base.values())),
+        "device_seq": device_seq,
+        "prev_hash": prev_hash,
+    }
+    digest = content_hash(fields)
+    return Event(
+        id=fields["id"],
+        realm=fields["realm"],
+        incident_id=fields["incident_id"],
+        kind=fields["kind"],
+        schema=fields["schema"],
+        payload=fields["payload"],
+        actor=fields["actor"],
+        agency=fields["agency"],
+        workstation=fields["workstation"],
+        hlc=fields["hlc"],
+        recorded_at=fields["recorded_at"],
+        occurred_at=fields["occurred_at"],
+        visibility=fields["visibility"],
+        classification=fields["classification"],
+        base=fields["base"],
+        refs=tuple(fields["refs"]),
+        device_seq=device_seq,
+        prev_hash=prev_hash,
+        content_hash=digest,
+    )
+
+
+def _require(data: Mapping[str, Any], name: str, ok: bool, message: str) -> None:
+    if not ok:
+        raise ValidationError(name, message)
+
+
+def check_envelope(data: Mapping[str, Any]) -> None:
+    """The envelope's fields exist and have the right shape. Raises ValidationError."""
+    if not isinstance(data, Mapping):
+        raise ValidationError("event", "must be a JSON object")
+    _require(data, "id", is_uuid(data.get("id")), "must be a UUID")
+    realm = data.get("realm")
+    _require(
+        data,
+        "realm",
+        isinstance(realm, str) and bool(REALM_PATTERN.match(realm)),
+        "must be 'live' or 'exercise:<slug>'",
+    )
+    incident_id = data.get("incident_id")
+    _require(data, "incident_id", incident_id is None or is_uuid(incident_id), "must be a UUID")
+    _require(data, "kind", isinstance(data.get("kind"), str) and data["kind"] != "", "missing")
+    schema = data.get("schema")
+    _require(
+        data,
+        "schema",
+        isinstance(schema, int) and not isinstance(schema, bool) and schema >= 1,
+        "must be a positive whole number",
+    )
+    _require(data, "payload", isinstance(data.get("payload"), Mapping), "must be a JSON object")
+    actor = data.get("actor")
+    _require(data, "actor", isinstance(actor, str) and actor.strip() != "", "must not be empty")
+    _require(
+        data,
+        "agency",
+        data.get("agency") in {a.value for a in Agency},
+        f"must be one of {', '.join(a.value for a in Agency)}",
+    )
+    workstation = data.get("workstation")
+    _require(
+        data,
+        "workstation",
+        isinstance(workstation, str) and bool(WORKSTATION_CODE.match(workstation)),
+        "must be a workstation code of 2 to 8 capital letters or digits",
+    )
+    _require(data, "hlc", is_stamp(data.get("hlc")), "must be a clock stamp")
+    for name in ("recorded_at", "occurred_at"):
+        _require(data, name, is_iso_utc(data.get(name)), "must be an ISO 8601 UTC time ending Z")
+    _require(
+        data,
+        "visibility",
+        data.get("visibility") in {v.value for v in Visibility},
+        "must be joint, police or corporation",
+    )
+    _require(
+        data,
+        "classification",
+        data.get("classification") in {c.value for c in Classification},
+        "must be OFFICIAL or OFFICIAL-SENSITIVE",
+    )
+    base = data.get("base") or {}
+    _require(
+        data,
+        "base",
+        isinstance(base, Mapping) and all(is_uuid(v) for v in base.values()),
+        "must map field names to event ids",
+    )
+    refs = data.get("refs") or []
+    _require(
+        data,
+        "refs",
+        isinstance(refs, list | tuple) and all(is_uuid(r) for r in refs),
+        "must be a list of event ids",
+    )
+    seq = data.get("device_seq")
+    _require(
+        data,
+        "device_seq",
+        isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1,
+        "must be a whole number from 1",
+    )
+    prev = data.get("prev_hash")
+    _require(
+        data,
+        "prev_hash",
+        prev is None or (isinstance(prev, str) and len(prev) == 64),
+        "must be a sha256 hex digest",
+    )
+    _require(
+        data,
+        "prev_hash",
+        (prev is None) == (seq == 1),
+        "must be empty for a workstation's first event and set after it",
+    )
+    digest = data.get("content_hash")
+    _require(
+        data,
+        "content_hash",
+        isinstance(digest, str) and len(digest) == 64,
+        "must be a sha256 hex digest",
+    )

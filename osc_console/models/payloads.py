@@ -1,0 +1,365 @@
+"""Payload schemas, one per event kind and version, checked the same way on client and server.
+
+Each schema lists its fields with a checker; a failure names the field as ``payload.<name>``
+so the operator (or the integrator reading an API reply) knows what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from osc_console.models.agencies import Agency
+from osc_console.models.clock import is_iso_utc
+from osc_console.models.errors import ValidationError
+from osc_console.models.ids import is_uuid
+from osc_console.models.incident import (
+    REF_PATTERN,
+    AssignmentStatus,
+    CouncilPriority,
+    Grade,
+    Source,
+    Status,
+)
+from osc_console.models.reference import ReferenceData
+
+MAX_SUMMARY = 500
+MAX_TEXT = 10_000
+MAX_SHORT = 200
+
+Checker = Callable[[Any, ReferenceData], None]
+
+
+class Kind(StrEnum):
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_UPDATED = "incident.updated"
+    INCIDENT_STATUS = "incident.status"
+    INCIDENT_CLOSED = "incident.closed"
+    INCIDENT_REOPENED = "incident.reopened"
+    LOG_ADDED = "log.added"
+    LOG_AMENDED = "log.amended"
+    DECISION_RECORDED = "decision.recorded"
+    ASSIGNMENT_MADE = "assignment.made"
+    ASSIGNMENT_STATUS = "assignment.status"
+    ASSIGNMENT_WITHDRAWN = "assignment.withdrawn"
+    CONFLICT_RESOLVED = "conflict.resolved"
+    SHIFT_SIGNED_OFF = "shift.signed_off"
+
+
+# Kinds that change what an incident *is*; on a joint incident these stay joint, so every
+# organisation that can see the incident folds the same state.
+STATE_KINDS = frozenset(
+    {
+        Kind.INCIDENT_UPDATED,
+        Kind.INCIDENT_STATUS,
+        Kind.INCIDENT_CLOSED,
+        Kind.INCIDENT_REOPENED,
+        Kind.ASSIGNMENT_MADE,
+        Kind.ASSIGNMENT_STATUS,
+        Kind.ASSIGNMENT_WITHDRAWN,
+        Kind.CONFLICT_RESOLVED,
+    }
+)
+
+# Fields an ``incident.updated`` may change; each is a single value with last-writer-wins.
+UPDATABLE_FIELDS = (
+    "summary",
+    "category",
+    "grade",
+    "council_priority",
+    "location",
+    "lead_agency",
+    "source",
+    "caller",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    check: Checker
+    required: bool = True
+    nullable: bool = False
+
+
+def _text(limit: int, *, allow_empty: bool = False) -> Checker:
+    def check(value: Any, _: ReferenceData) -> None:
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        if not allow_empty and not value.strip():
+            raise ValueError("must not be empty")
+        if len(value) > limit:
+            raise ValueError(f"is {len(value)} characters; the limit is {limit}")
+
+    return check
+
+
+def _choice(enum: type[StrEnum]) -> Checker:
+    values = [m.value for m in enum]
+
+    def check(value: Any, _: ReferenceData) -> None:
+        if value not in values:
+            raise ValueError(f"{value!r} is not one of {', '.join(values)}")
+
+    return check
+
+
+def _uuid(value: Any, _: ReferenceData) -> None:
+    if not is_uuid(value):
+        raise ValueError("must be an id (UUID)")
+
+
+def _iso(value: Any, _: ReferenceData) -> None:
+    if not is_iso_utc(value):
+        raise ValueError("must be an ISO 8601 UTC time")
+
+
+def _ref(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, str) or not REF_PATTERN.match(value):
+        raise ValueError("must look like 20261122-CR1-0007")
+
+
+def _category(*, opening: bool) -> Checker:
+    def check(value: Any, ref: ReferenceData) -> None:
+        category = ref.categories.get(value) if isinstance(value, str) else None
+        if category is None:
+            raise ValueError(f"unknown category {value!r}")
+        if opening and not category.opening:
+            raise ValueError(f"{value!r} is a closing category, not one to open an incident with")
+        if not opening and not category.closing:
+            raise ValueError(f"{value!r} is an opening category, not a closing one")
+
+    return check
+
+
+def _team(value: Any, ref: ReferenceData) -> None:
+    if not isinstance(value, str) or value not in ref.teams:
+        raise ValueError(f"unknown team {value!r}")
+
+
+def _location(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, Mapping):
+        raise ValueError("must be an object with text and optional lat, lon, camera_id")
+    text = value.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must not be empty")
+    if len(text) > MAX_SHORT:
+        raise ValueError(f"text is {len(text)} characters; the limit is {MAX_SHORT}")
+    unknown = set(value) - {"text", "lat", "lon", "camera_id"}
+    if unknown:
+        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+    lat, lon = value.get("lat"), value.get("lon")
+    if (lat is None) != (lon is None):
+        raise ValueError("give both lat and lon, or neither")
+    if lat is not None:
+        if not _is_number(lat) or not -90 <= lat <= 90:
+            raise ValueError("lat must be a number from -90 to 90")
+        if not _is_number(lon) or not -180 <= lon <= 180:
+            raise ValueError("lon must be a number from -180 to 180")
+    camera = value.get("camera_id")
+    if camera is not None and (not isinstance(camera, str) or not camera.strip()):
+        raise ValueError("camera_id must be text")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+CALLER_FIELDS = ("name", "phone", "address", "notes")
+
+
+def _caller(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, Mapping):
+        raise ValueError("must be an object with name, phone, address, notes")
+    unknown = set(value) - set(CALLER_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+    for name in CALLER_FIELDS:
+        item = value.get(name)
+        if item is not None and (not isinstance(item, str) or len(item) > MAX_SHORT):
+            raise ValueError(f"{name} must be text of at most {MAX_SHORT} characters")
+
+
+def _changes(value: Any, ref: ReferenceData) -> None:
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError("must name at least one field to change")
+    for name, item in value.items():
+        spec = _UPDATABLE.get(name)
+        if spec is None:
+            raise ValueError(f"{name!r} cannot be changed this way")
+        if item is None and spec.nullable:
+            continue
+        try:
+            spec.check(item, ref)
+        except ValueError as exc:
+            raise ValueError(f"{name} {exc}") from None
+
+
+_UPDATABLE: dict[str, FieldSpec] = {
+    "summary": FieldSpec("summary", _text(MAX_SUMMARY)),
+    "category": FieldSpec("category", _category(opening=True)),
+    "grade": FieldSpec("grade", _choice(Grade), nullable=True),
+    "council_priority": FieldSpec("council_priority", _choice(CouncilPriority), nullable=True),
+    "location": FieldSpec("location", _location),
+    "lead_agency": FieldSpec("lead_agency", _choice(Agency)),
+    "source": FieldSpec("source", _choice(Source)),
+    "caller": FieldSpec("caller", _caller, nullable=True),
+}
+
+_ASSIGNMENT_UPDATES = [s for s in AssignmentStatus if s not in (AssignmentStatus.ASSIGNED,)]
+
+
+def _assignment_status(value: Any, _: ReferenceData) -> None:
+    if value not in {s.value for s in _ASSIGNMENT_UPDATES if s is not AssignmentStatus.WITHDRAWN}:
+        allowed = ", ".join(s.value for s in _ASSIGNMENT_UPDATES if s.is_active or s.value in {"completed", "declined"})
+        raise ValueError(f"{value!r} is not one of {allowed}")
+
+
+def _status(value: Any, _: ReferenceData) -> None:
+    allowed = [s.value for s in Status if s is not Status.CLOSED]
+    if value not in allowed:
+        raise ValueError(
+            f"{value!r} is not one of {', '.join(allowed)} (close and reopen have their own actions)"
+        )
+
+
+def _field_name(value: Any, _: ReferenceData) -> None:
+    if value not in UPDATABLE_FIELDS:
+        raise ValueError(f"{value!r} is not a field that can be in conflict")
+
+
+def _any(value: Any, _: ReferenceData) -> None:
+    return None
+
+
+SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
+    Kind.INCIDENT_OPENED: {
+        1: (
+            FieldSpec("ref", _ref),
+            FieldSpec("summary", _text(MAX_SUMMARY)),
+            FieldSpec("category", _category(opening=True)),
+            FieldSpec("source", _choice(Source)),
+            FieldSpec("grade", _choice(Grade), required=False, nullable=True),
+            FieldSpec("council_priority", _choice(CouncilPriority), required=False, nullable=True),
+            FieldSpec("location", _location),
+            FieldSpec("lead_agency", _choice(Agency)),
+            FieldSpec("caller", _caller, required=False, nullable=True),
+        )
+    },
+    Kind.INCIDENT_UPDATED: {1: (FieldSpec("changes", _changes),)},
+    Kind.INCIDENT_STATUS: {
+        1: (
+            FieldSpec("status", _status),
+            FieldSpec("reason", _text(MAX_TEXT), required=False, nullable=True),
+        )
+    },
+    Kind.INCIDENT_CLOSED: {
+        1: (
+            FieldSpec("closing_category", _category(opening=False)),
+            FieldSpec("resolution", _text(MAX_TEXT)),
+        )
+    },
+    Kind.INCIDENT_REOPENED: {1: (FieldSpec("reason", _text(MAX_TEXT)),)},
+    Kind.LOG_ADDED: {
+        1: (
+            FieldSpec("text", _text(MAX_TEXT)),
+            FieldSpec("on_behalf_of", _text(MAX_SHORT), required=False, nullable=True),
+        )
+    },
+    Kind.LOG_AMENDED: {
+        1: (
+            FieldSpec("amends", _uuid),
+            FieldSpec("text", _text(MAX_TEXT)),
+            FieldSpec("reason", _text(MAX_TEXT)),
+        )
+    },
+    Kind.DECISION_RECORDED: {
+        1: (
+            FieldSpec("decision", _text(MAX_TEXT)),
+            FieldSpec("rationale", _text(MAX_TEXT)),
+            FieldSpec("decided_by", _text(MAX_SHORT), required=False, nullable=True),
+        )
+    },
+    Kind.ASSIGNMENT_MADE: {
+        1: (
+            FieldSpec("assignment_id", _uuid),
+            FieldSpec("team", _team),
+            FieldSpec("note", _text(MAX_TEXT), required=False, nullable=True),
+        )
+    },
+    Kind.ASSIGNMENT_STATUS: {
+        1: (
+            FieldSpec("assignment_id", _uuid),
+            FieldSpec("status", _assignment_status),
+            FieldSpec("note", _text(MAX_TEXT), required=False, nullable=True),
+        )
+    },
+    Kind.ASSIGNMENT_WITHDRAWN: {
+        1: (
+            FieldSpec("assignment_id", _uuid),
+            FieldSpec("reason", _text(MAX_TEXT)),
+        )
+    },
+    Kind.CONFLICT_RESOLVED: {
+        1: (
+            FieldSpec("field", _field_name),
+            FieldSpec("value", _any, nullable=True),
+            FieldSpec("reason", _text(MAX_TEXT), required=False, nullable=True),
+        )
+    },
+    Kind.SHIFT_SIGNED_OFF: {
+        1: (
+            FieldSpec("shift_date", _text(10)),
+            FieldSpec("shift", _text(40)),
+            FieldSpec("note", _text(MAX_TEXT, allow_empty=True), required=False, nullable=True),
+        )
+    },
+}
+
+INCIDENT_FREE_KINDS = frozenset({Kind.SHIFT_SIGNED_OFF})
+
+
+def latest_schema(kind: str) -> int:
+    return max(SCHEMAS[kind])
+
+
+def is_known(kind: str, schema: int) -> bool:
+    return kind in SCHEMAS and schema in SCHEMAS[kind]
+
+
+def validate_payload(kind: str, schema: int, payload: Mapping[str, Any], ref: ReferenceData) -> None:
+    """Raise ValidationError naming the first field that is wrong."""
+    versions = SCHEMAS.get(kind)
+    if versions is None:
+        raise ValidationError("kind", f"unknown event kind {kind!r}")
+    if schema not in versions:
+        newest = max(versions)
+        if schema > newest:
+            raise ValidationError(
+                "schema",
+                f"{kind} schema {schema} is newer than this program understands "
+                f"(up to {newest}); upgrade OSC Console",
+            )
+        raise ValidationError("schema", f"{kind} has no schema {schema}")
+    if not isinstance(payload, Mapping):
+        raise ValidationError("payload", "must be a JSON object")
+    specs = versions[schema]
+    known = {s.name for s in specs}
+    for name in payload:
+        if name not in known:
+            raise ValidationError(f"payload.{name}", f"is not a field of {kind}")
+    for spec in specs:
+        if spec.name not in payload or payload[spec.name] is None:
+            if spec.name in payload and spec.nullable:
+                continue
+            if spec.required:
+                raise ValidationError(f"payload.{spec.name}", "is required")
+            continue
+        try:
+            spec.check(payload[spec.name], ref)
+        except ValueError as exc:
+            raise ValidationError(f"payload.{spec.name}", str(exc)) from None
+    if kind == Kind.INCIDENT_OPENED and not (payload.get("grade") or payload.get("council_priority")):
+        raise ValidationError("payload.grade", "give a police grade or a council priority")

@@ -1,0 +1,448 @@
+"""The store: append events through one door, keep projections in step, in one transaction.
+
+Every write is a single SQLite transaction holding the event, its chain link, the projection
+rows, the search index and the outbox entry: either all of it is durable or none of it is.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from osc_console.models.changes import ChangeSet
+from osc_console.models.clock import HybridClock, Stamp, from_iso, london_date, to_iso
+from osc_console.models.errors import ValidationError
+from osc_console.models.events import Author, Event, EventDraft, seal
+from osc_console.models.ids import uuid7
+from osc_console.models.incident import REALM_PATTERN
+from osc_console.models.payloads import Kind, is_known, validate_payload
+from osc_console.models.projection import IncidentState, fold, fold_key
+from osc_console.models.reference import ReferenceData, reference_data
+from osc_console.models.rules import check_draft
+from osc_console.store import rows
+from osc_console.store.database import open_database
+from osc_console.store.errors import DuplicateIdError, StoreError, StoreWriteError
+
+# How far in the future an operator may say something happened (clock differences, typing).
+OCCURRED_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What a bulk apply did: stored, already held, refused (with why), and what changed."""
+
+    stored: tuple[str, ...] = ()
+    duplicates: tuple[str, ...] = ()
+    rejected: tuple[Rejection, ...] = ()
+    clock_capped: tuple[str, ...] = ()
+    changes: ChangeSet = field(default_factory=ChangeSet)
+
+
+class Store:
+    """One realm's store file."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        path: Path,
+        realm: str,
+        *,
+        reference: ReferenceData | None = None,
+        wall: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.path = path
+        self.realm = realm
+        self.reference = reference or reference_data()
+        self._wall = wall or (lambda: datetime.now(UTC))
+        self.clock = HybridClock(self._last_stamp(), wall=self._wall_ms)
+
+    # ---- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        realm: str = "live",
+        *,
+        wall: Callable[[], datetime] | None = None,
+    ) -> Store:
+        if not REALM_PATTERN.match(realm):
+            raise StoreError(f"realm {realm!r} must be 'live' or 'exercise:<slug>'")
+        db = open_database(path)
+        stored = db.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone()
+        if stored is None:
+            try:
+                db.execute("INSERT INTO meta (key, value) VALUES ('realm', ?)", [realm])
+            except sqlite3.Error as exc:
+                db.conn.close()
+                raise StoreWriteError(f"{path}: cannot be written ({exc})") from exc
+        elif stored[0] != realm:
+            db.conn.close()
+            raise StoreError(f"{path} holds realm {stored[0]!r}, not {realm!r}; nothing was changed")
+        return cls(db, path, realm, wall=wall)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _wall_ms(self) -> int:
+        return int(self._wall().timestamp() * 1000)
+
+    def _last_stamp(self) -> Stamp | None:
+        row = self.conn.execute("SELECT max(hlc) FROM events").fetchone()
+        return Stamp.parse(row[0]) if row and row[0] else None
+
+    # ---- the one door for local writes -----------------------------------------------------
+    def append(self, draft: EventDraft, author: Author) -> tuple[Event, ChangeSet]:
+        events, changes = self.append_many([draft], author)
+        return events[0], changes
+
+    def append_many(
+        self, drafts: Sequence[EventDraft], author: Author
+    ) -> tuple[list[Event], ChangeSet]:
+        """Validate and append drafts in one transaction: all are saved, or none is."""
+        if author.realm != self.realm:
+            raise ValidationError("realm", f"this store holds {self.realm}, not {author.realm}")
+        for draft in drafts:
+            if draft.kind != Kind.INCIDENT_OPENED:
+                validate_payload(draft.kind, draft.schema, draft.payload, self.reference)
+        events: list[Event] = []
+        changes = ChangeSet()
+        with self._write():
+            for draft in drafts:
+                event, changed = self._append_one(draft, author)
+                events.append(event)
+                changes = changes.merge(changed)
+        return events, changes
+
+    def _append_one(self, draft: EventDraft, author: Author) -> tuple[Event, ChangeSet]:
+        now = self._wall()
+        state = self.incident(draft.incident_id) if draft.incident_id else None
+        check_draft(draft, author, state)
+        if draft.kind == Kind.INCIDENT_OPENED:
+            payload = {**draft.payload, "ref": self._next_ref(author.workstation, now)}
+            draft = replace(draft, payload=payload)
+            validate_payload(draft.kind, draft.schema, draft.payload, self.reference)
+        if draft.occurred_at is not None:
+            try:
+                occurred = from_iso(draft.occurred_at)
+            except ValueError:
+                raise ValidationError("occurred_at", "is not a date and time") from None
+            if occurred > now + OCCURRED_TOLERANCE:
+                raise ValidationError("occurred_at", "is in the future")
+            draft = replace(draft, occurred_at=to_iso(occurred))
+        head = self.conn.execute(
+            "SELECT device_seq, content_hash FROM events WHERE workstation = ? "
+            "ORDER BY device_seq DESC LIMIT 1",
+            (author.workstation,),
+        ).fetchone()
+        event = seal(
+            draft,
+            author,
+            event_id=uuid7(),
+            hlc=str(self.clock.now()),
+            recorded_at=to_iso(now),
+            device_seq=(head[0] + 1) if head else 1,
+            prev_hash=head[1] if head else None,
+        )
+        stored_at = event.recorded_at
+        self.conn.execute(rows.INSERT_EVENT, rows.event_row(event, stored_at))
+        self.conn.execute(
+            "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (event.id, stored_at)
+        )
+        changes = self._project([event], {event.incident_id: state} if state else {})
+        return event, changes
+
+    def _next_ref(self, workstation: str, now: datetime) -> str:
+        prefix = f"{london_date(now):%Y%m%d}-{workstation}-"
+        highest = 0
+        for (ref,) in self.conn.execute(
+            "SELECT ref FROM incidents WHERE ref >= ? AND ref < ?", (prefix, prefix + "~")
+        ):
+            number = ref[len(prefix) :]
+            if number.isdigit():
+                highest = max(highest, int(number))
+        return f"{prefix}{highest + 1:04d}"
+
+    # ---- applying events made elsewhere (sync pulls, demo data) ---------------------------
+    def apply_remote(self, incoming: Iterable[Event]) -> ApplyResult:
+        """Store events made on other workstations, in one transaction, skipping duplicates.
+
+        An event whose id is already held with the same hash is a harmless repeat; the same id
+        with different content is refused loudly. Unknown kinds and newer schemas are stored
+        and shown generically, never dropped.
+        """
+        batch = list(incoming)
+        if not batch:
+            return ApplyResult()
+        with self._write():
+            try:
+                with self._savepoint("bulk"):
+                    return self._apply_batch(batch, fast=True)
+            except sqlite3.IntegrityError:
+                # A chain position already taken: go event by event to name the culprit.
+                return self._apply_batch(batch, fast=False)
+
+    def _apply_batch(self, batch: list[Event], *, fast: bool) -> ApplyResult:
+        held = self._held_hashes([e.id for e in batch])
+        stored: list[Event] = []
+        duplicates: list[str] = []
+        rejected: list[Rejection] = []
+        seen: dict[str, str] = {}
+        for event in batch:
+            known_hash = held.get(event.id) or seen.get(event.id)
+            if known_hash is not None:
+                if known_hash == event.content_hash:
+                    duplicates.append(event.id)
+                else:
+                    rejected.append(Rejection(event.id, "id collision: same id, different content"))
+                continue
+            reason = self._remote_problem(event)
+            if reason:
+                rejected.append(Rejection(event.id, reason))
+                continue
+            seen[event.id] = event.content_hash
+            stored.append(event)
+        stored_at = to_iso(self._wall())
+        if fast:
+            self.conn.executemany(rows.INSERT_EVENT, [rows.event_row(e, stored_at) for e in stored])
+        else:
+            kept = []
+            for event in stored:
+                try:
+                    with self._savepoint("one"):
+                        self.conn.execute(rows.INSERT_EVENT, rows.event_row(event, stored_at))
+                    kept.append(event)
+                except sqlite3.IntegrityError:
+                    rejected.append(
+                        Rejection(
+                            event.id,
+                            f"chain position {event.workstation}#{event.device_seq} is already "
+                            "held by another event (a cloned workstation?)",
+                        )
+                    )
+            stored = kept
+        capped = [e.id for e in stored if not self.clock.observe(Stamp.parse(e.hlc))]
+        changes = self._project(stored, {})
+        if any(r.reason.startswith("id collision") for r in rejected) and not stored and not duplicates:
+            raise DuplicateIdError(rejected[0].event_id + ": " + rejected[0].reason)
+        return ApplyResult(
+            tuple(e.id for e in stored),
+            tuple(duplicates),
+            tuple(rejected),
+            tuple(capped),
+            changes,
+        )
+
+    def _remote_problem(self, event: Event) -> str | None:
+        if event.realm != self.realm:
+            return f"belongs to realm {event.realm}, not {self.realm}"
+        if event.computed_hash() != event.content_hash:
+            return "content hash does not match the event"
+        if is_known(event.kind, event.schema):
+            try:
+                validate_payload(event.kind, event.schema, event.payload, self.reference)
+            except ValidationError as exc:
+                return str(exc)
+        return None
+
+    def _held_hashes(self, ids: list[str]) -> dict[str, str]:
+        held: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for event_id, digest in self.conn.execute(
+                f"SELECT id, content_hash FROM events WHERE id IN ({marks})", chunk
+            ):
+                held[event_id] = digest
+        return held
+
+    # ---- projections -----------------------------------------------------------------------
+    def _project(
+        self, events: Sequence[Event], loaded: dict[str | None, IncidentState | None]
+    ) -> ChangeSet:
+        by_incident: dict[str, list[Event]] = defaultdict(list)
+        log_rows = []
+        for event in events:
+            if event.incident_id is not None:
+                by_incident[event.incident_id].append(event)
+            row = rows.log_row(event)
+            if row is not None:
+                log_rows.append(row)
+        incident_rows = []
+        assignment_rows = []
+        new_incidents = set()
+        for incident_id, new in by_incident.items():
+            state = loaded[incident_id] if incident_id in loaded else self.incident(incident_id)
+            new.sort(key=fold_key)
+            if state is None:
+                state = self._fold_new(incident_id, new)
+                incremental = False
+            elif new[0].kind != Kind.INCIDENT_OPENED and new[0].order_key > state.last_key:
+                incremental = True
+                for event in new:
+                    state.apply(event, self.reference)
+            else:  # arrived out of clock order: fold the whole incident again
+                incremental = False
+                state = fold(self.events_of(incident_id), self.reference)
+            if state is None or not state.opened:
+                continue  # its opening has not arrived yet; the events wait in the log
+            if any(e.kind == Kind.INCIDENT_OPENED for e in new):
+                new_incidents.add(incident_id)
+            incident_rows.append(rows.incident_row(state))
+            if not incremental or any(e.kind.startswith("assignment.") for e in new):
+                assignment_rows.extend(rows.assignment_rows(state))
+        if incident_rows:
+            self.conn.executemany(rows.UPSERT_INCIDENT, incident_rows)
+        if assignment_rows:
+            self.conn.executemany(rows.UPSERT_ASSIGNMENT, assignment_rows)
+        if log_rows:
+            self.conn.executemany(rows.INSERT_LOG, log_rows)
+        return ChangeSet(
+            tuple(e.id for e in events),
+            frozenset(by_incident),
+            frozenset(new_incidents),
+        )
+
+    def _fold_new(self, incident_id: str, new: list[Event]) -> IncidentState | None:
+        """State of an incident not projected before; the usual case needs no re-read."""
+        held = self.conn.execute(
+            "SELECT count(*) FROM events WHERE incident_id = ?", (incident_id,)
+        ).fetchone()[0]
+        if held == len(new) and new[0].kind == Kind.INCIDENT_OPENED:
+            return fold(new, self.reference)
+        return fold(self.events_of(incident_id), self.reference)
+
+    # ---- reading ---------------------------------------------------------------------------
+    def incident(self, incident_id: str | None) -> IncidentState | None:
+        row = self.conn.execute("SELECT state FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return IncidentState.from_dict(json.loads(row[0])) if row else None
+
+    def incident_by_ref(self, ref: str) -> IncidentState | None:
+        row = self.conn.execute("SELECT state FROM incidents WHERE ref = ?", (ref,)).fetchone()
+        return IncidentState.from_dict(json.loads(row[0])) if row else None
+
+    def events_of(self, incident_id: str) -> list[Event]:
+        cursor = self.conn.execute(
+            f"{rows.SELECT_EVENT} WHERE incident_id = ? ORDER BY hlc, workstation, id",
+            (incident_id,),
+        )
+        return [rows.row_event(r) for r in cursor]
+
+    def event(self, event_id: str) -> Event | None:
+        row = self.conn.execute(f"{rows.SELECT_EVENT} WHERE id = ?", (event_id,)).fetchone()
+        return rows.row_event(row) if row else None
+
+    def iter_events(self, batch: int = 5000) -> Iterator[Event]:
+        """Every event in storage order, read in pages so memory stays flat."""
+        last = 0
+        while True:
+            page = self.conn.execute(
+                f"SELECT rowid, {', '.join(rows.EVENT_COLUMNS[:-1])} FROM events "
+                "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not page:
+                return
+            for row in page:
+                yield rows.row_event(row[1:])
+            last = page[-1][0]
+
+    def event_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def pending_count(self) -> int:
+        return int(
+            self.conn.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+        )
+
+    # ---- transactions ----------------------------------------------------------------------
+    def _write(self) -> _WriteTransaction:
+        return _WriteTransaction(self.conn, self.path)
+
+    def _savepoint(self, name: str) -> _Savepoint:
+        return _Savepoint(self.conn, name)
+
+    def execute_read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(sql, params))
+
+
+class _WriteTransaction:
+    """BEGIN IMMEDIATE … COMMIT; any failure rolls back and says why in the operator's terms."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def __enter__(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreWriteError(_explain(self.path, exc)) from exc
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error as commit_error:
+                self._rollback()
+                raise StoreWriteError(_explain(self.path, commit_error)) from commit_error
+        self._rollback()
+        if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
+            exc, sqlite3.IntegrityError
+        ):
+            raise StoreWriteError(_explain(self.path, exc)) from exc
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+class _Savepoint:
+    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
+        self.conn = conn
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.conn.execute(f"SAVEPOINT {self.name}")
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            self.conn.execute(f"RELEASE {self.name}")
+        else:
+            self.conn.execute(f"ROLLBACK TO {self.name}")
+            self.conn.execute(f"RELEASE {self.name}")
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        why = "the file is read-only"
+    elif "disk is full" in text or "full" in text:
+        why = "the disk is full"
+    elif "locked" in text or "busy" in text:
+        why = "another program is holding the file"
+    else:
+        why = text
+    return f"not saved: {why} ({path}). Nothing was written; what you typed is kept."

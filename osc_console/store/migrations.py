@@ -1,0 +1,165 @@
+"""Ordered schema migrations. ``PRAGMA user_version`` holds the version a file is at.
+
+A migration is appended, never edited, once it has shipped: files in the field are at every
+version. Each runs in its own transaction together with the version bump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# 'OSC1' in ASCII: marks a file as ours, so another program's database is never migrated.
+APPLICATION_ID = 0x4F534331
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+_INITIAL = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        -- The log. Plain columns and JSON text so sqlite3 and sqlite-utils can read it.
+        CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            realm TEXT NOT NULL,
+            incident_id TEXT,
+            kind TEXT NOT NULL,
+            schema INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            agency TEXT NOT NULL,
+            workstation TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            visibility TEXT NOT NULL,
+            classification TEXT NOT NULL,
+            base TEXT NOT NULL,
+            refs TEXT NOT NULL,
+            device_seq INTEGER NOT NULL,
+            prev_hash TEXT,
+            content_hash TEXT NOT NULL,
+            stored_at TEXT NOT NULL,
+            UNIQUE (workstation, device_seq)
+        );
+        CREATE INDEX events_incident ON events (incident_id, hlc, workstation, id);
+        CREATE INDEX events_hlc ON events (hlc);
+        CREATE INDEX events_occurred ON events (occurred_at);
+
+        -- Immutability is enforced by the database, not by convention.
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: correct an entry with log.amended'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: nothing may be deleted'); END;
+
+        -- Projections: rebuilt from the log by `osc-console check` and compared.
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,
+            ref TEXT NOT NULL UNIQUE,
+            realm TEXT NOT NULL,
+            status TEXT NOT NULL,
+            is_open INTEGER NOT NULL,
+            urgency INTEGER NOT NULL,
+            grade TEXT,
+            council_priority TEXT,
+            category TEXT,
+            closing_category TEXT,
+            summary TEXT NOT NULL,
+            location TEXT NOT NULL,
+            lat REAL,
+            lon REAL,
+            camera_id TEXT,
+            source TEXT,
+            lead_agency TEXT,
+            visibility TEXT NOT NULL,
+            classification TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            opened_by TEXT NOT NULL,
+            opened_workstation TEXT NOT NULL,
+            last_recorded_at TEXT NOT NULL,
+            closed_at TEXT,
+            assigned_teams TEXT NOT NULL,
+            active_assignments INTEGER NOT NULL,
+            log_count INTEGER NOT NULL,
+            has_conflict INTEGER NOT NULL,
+            state TEXT NOT NULL
+        );
+        CREATE INDEX incidents_queue ON incidents (is_open, urgency, opened_at);
+        CREATE INDEX incidents_opened ON incidents (opened_at);
+        CREATE INDEX incidents_location ON incidents (location, opened_at);
+
+        CREATE TABLE assignments (
+            id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            team TEXT NOT NULL,
+            agency TEXT,
+            status TEXT NOT NULL,
+            active INTEGER NOT NULL,
+            assigned_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX assignments_incident ON assignments (incident_id);
+        CREATE INDEX assignments_team ON assignments (team, active);
+
+        -- Log entries, decisions and amendments as rows, for search and shift views.
+        CREATE TABLE log_entries (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amends TEXT,
+            text TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            agency TEXT NOT NULL,
+            visibility TEXT NOT NULL
+        );
+        CREATE INDEX log_entries_incident ON log_entries (incident_id, occurred_at);
+
+        CREATE VIRTUAL TABLE incidents_fts USING fts5(
+            ref, summary, location, content='incidents', content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER incidents_fts_insert AFTER INSERT ON incidents BEGIN
+            INSERT INTO incidents_fts (rowid, ref, summary, location)
+            VALUES (new.rowid, new.ref, new.summary, new.location);
+        END;
+        CREATE TRIGGER incidents_fts_update AFTER UPDATE OF ref, summary, location ON incidents
+        BEGIN
+            INSERT INTO incidents_fts (incidents_fts, rowid, ref, summary, location)
+            VALUES ('delete', old.rowid, old.ref, old.summary, old.location);
+            INSERT INTO incidents_fts (rowid, ref, summary, location)
+            VALUES (new.rowid, new.ref, new.summary, new.location);
+        END;
+        CREATE TRIGGER incidents_fts_delete AFTER DELETE ON incidents BEGIN
+            INSERT INTO incidents_fts (incidents_fts, rowid, ref, summary, location)
+            VALUES ('delete', old.rowid, old.ref, old.summary, old.location);
+        END;
+
+        CREATE VIRTUAL TABLE log_fts USING fts5(
+            text, content='log_entries', content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER log_fts_insert AFTER INSERT ON log_entries BEGIN
+            INSERT INTO log_fts (rowid, text) VALUES (new.rowid, new.text);
+        END;
+        CREATE TRIGGER log_fts_delete AFTER DELETE ON log_entries BEGIN
+            INSERT INTO log_fts (log_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        END;
+
+        -- Sync bookkeeping: local events not yet acknowledged by the server.
+        CREATE TABLE outbox (
+            event_id TEXT PRIMARY KEY,
+            queued_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'pending',
+            last_error TEXT
+        );
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _INITIAL),)
+LATEST_VERSION = MIGRATIONS[-1].version

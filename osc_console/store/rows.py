@@ -1,0 +1,258 @@
+"""Conversions between domain objects and table rows. One place knows the column order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from osc_console.models.events import Event
+from osc_console.models.incident import CouncilPriority, Grade
+from osc_console.models.payloads import Kind
+from osc_console.models.projection import IncidentState
+
+EVENT_COLUMNS = (
+    "id",
+    "realm",
+    "incident_id",
+    "kind",
+    "schema",
+    "payload",
+    "actor",
+    "agency",
+    "workstation",
+    "hlc",
+    "recorded_at",
+    "occurred_at",
+    "visibility",
+    "classification",
+    "base",
+    "refs",
+    "device_seq",
+    "prev_hash",
+    "content_hash",
+    "stored_at",
+)
+INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+)
+SELECT_EVENT = f"SELECT {', '.join(EVENT_COLUMNS[:-1])} FROM events"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_row(event: Event, stored_at: str) -> tuple[Any, ...]:
+    return (
+        event.id,
+        event.realm,
+        event.incident_id,
+        event.kind,
+        event.schema,
+        _dumps(dict(event.payload)),
+        event.actor,
+        event.agency,
+        event.workstation,
+        event.hlc,
+        event.recorded_at,
+        event.occurred_at,
+        event.visibility,
+        event.classification,
+        _dumps(dict(event.base)),
+        _dumps(list(event.refs)),
+        event.device_seq,
+        event.prev_hash,
+        event.content_hash,
+        stored_at,
+    )
+
+
+def row_event(row: Sequence[Any]) -> Event:
+    return Event(
+        id=row[0],
+        realm=row[1],
+        incident_id=row[2],
+        kind=row[3],
+        schema=row[4],
+        payload=json.loads(row[5]),
+        actor=row[6],
+        agency=row[7],
+        workstation=row[8],
+        hlc=row[9],
+        recorded_at=row[10],
+        occurred_at=row[11],
+        visibility=row[12],
+        classification=row[13],
+        base=json.loads(row[14]),
+        refs=tuple(json.loads(row[15])),
+        device_seq=row[16],
+        prev_hash=row[17],
+        content_hash=row[18],
+    )
+
+
+INCIDENT_COLUMNS = (
+    "id",
+    "ref",
+    "realm",
+    "status",
+    "is_open",
+    "urgency",
+    "grade",
+    "council_priority",
+    "category",
+    "closing_category",
+    "summary",
+    "location",
+    "lat",
+    "lon",
+    "camera_id",
+    "source",
+    "lead_agency",
+    "visibility",
+    "classification",
+    "opened_at",
+    "opened_by",
+    "opened_workstation",
+    "last_recorded_at",
+    "closed_at",
+    "assigned_teams",
+    "active_assignments",
+    "log_count",
+    "has_conflict",
+    "state",
+)
+UPSERT_INCIDENT = (
+    f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in INCIDENT_COLUMNS)}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in INCIDENT_COLUMNS[1:])
+)
+
+
+def urgency(grade: str | None, priority: str | None) -> int:
+    """One sort key for police grades and council priorities, most urgent first.
+
+    Police grades take even slots and council priorities odd ones, so an urgent council job
+    sorts between Immediate and Priority police incidents.
+    """
+    ranks = []
+    if grade:
+        ranks.append(Grade(grade).rank * 2)
+    if priority:
+        ranks.append(CouncilPriority(priority).rank * 2 + 1)
+    return min(ranks) if ranks else 99
+
+
+def incident_row(state: IncidentState) -> tuple[Any, ...]:
+    location = state.value("location") or {}
+    active = state.active_assignments()
+    return (
+        state.id,
+        state.ref,
+        state.realm,
+        state.status,
+        0 if state.is_closed else 1,
+        urgency(state.value("grade"), state.value("council_priority")),
+        state.value("grade"),
+        state.value("council_priority"),
+        state.value("category"),
+        state.closing_category,
+        state.value("summary") or "",
+        location.get("text", ""),
+        location.get("lat"),
+        location.get("lon"),
+        location.get("camera_id"),
+        state.value("source"),
+        state.value("lead_agency"),
+        state.visibility,
+        state.classification,
+        state.opened_at,
+        state.opened_by,
+        state.opened_workstation,
+        state.last_recorded_at,
+        state.closed_at,
+        ",".join(sorted({a.team for a in active})),
+        len(active),
+        state.log_count,
+        1 if state.conflicts else 0,
+        _dumps(state.to_dict()),
+    )
+
+
+ASSIGNMENT_COLUMNS = (
+    "id",
+    "incident_id",
+    "team",
+    "agency",
+    "status",
+    "active",
+    "assigned_at",
+    "updated_at",
+)
+UPSERT_ASSIGNMENT = (
+    f"INSERT INTO assignments ({', '.join(ASSIGNMENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in ASSIGNMENT_COLUMNS)}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in ASSIGNMENT_COLUMNS[1:])
+)
+
+
+def assignment_rows(state: IncidentState) -> list[tuple[Any, ...]]:
+    return [
+        (
+            a.id,
+            state.id,
+            a.team,
+            a.agency,
+            a.status,
+            1 if a.is_active else 0,
+            a.times.get("assigned", ""),
+            max(a.times.values()) if a.times else "",
+        )
+        for a in state.assignments.values()
+    ]
+
+
+LOG_COLUMNS = (
+    "event_id",
+    "incident_id",
+    "kind",
+    "amends",
+    "text",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "agency",
+    "visibility",
+)
+INSERT_LOG = (
+    f"INSERT OR IGNORE INTO log_entries ({', '.join(LOG_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})"
+)
+LOG_KINDS = {Kind.LOG_ADDED: "log", Kind.LOG_AMENDED: "amendment", Kind.DECISION_RECORDED: "decision"}
+
+
+def log_row(event: Event) -> tuple[Any, ...] | None:
+    kind = LOG_KINDS.get(event.kind)  # type: ignore[call-overload]
+    if kind is None or event.incident_id is None:
+        return None
+    payload = event.payload
+    if kind == "decision":
+        text = f"{payload['decision']}\n{payload['rationale']}"
+    else:
+        text = payload["text"]
+    return (
+        event.id,
+        event.incident_id,
+        kind,
+        payload.get("amends"),
+        text,
+        event.occurred_at,
+        event.recorded_at,
+        event.actor,
+        event.agency,
+        event.visibility,
+    )
