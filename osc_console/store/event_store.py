@@ -166,6 +166,13 @@ class Store:
             prev_hash=head[1] if head else None,
         )
         stored_at = event.recorded_at
+        if head is None:
+            # Remember which chains were written here: their gaps can never be explained by
+            # visibility, so `check` treats them as errors.
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, 'local')",
+                (f"chain.{author.workstation}",),
+            )
         self.conn.execute(rows.INSERT_EVENT, rows.event_row(event, stored_at))
         self.conn.execute(
             "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (event.id, stored_at)

@@ -1,0 +1,286 @@
+"""The ``osc-console`` command: the console, and subcommands scripts and operators rely on.
+
+Errors are one clear line on stderr and a non-zero exit (1: refused or failed, 2: usage);
+``--json`` gives machine-readable output on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from osc_console import __version__
+from osc_console.config import default_actor, parse_agency, parse_realm, workstation_code
+from osc_console.models.agencies import Agency, Classification, Visibility
+from osc_console.models.errors import DomainError
+from osc_console.models.events import Author
+from osc_console.paths import data_dir, store_path
+from osc_console.store.errors import StoreError
+from osc_console.store.event_store import Store
+
+PROG = "osc-console"
+
+
+class CommandError(Exception):
+    """A problem worth one line to the operator."""
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--data-dir", default=default, help="data folder (else OSC_DATA_DIR)")
+    parser.add_argument("--realm", default=default, help="live (default) or exercise:<slug>")
+    parser.add_argument("--user", default=default, help="who is acting (else OSC_USER)")
+    parser.add_argument(
+        "--agency", default=default, help="police|corporation|… (else OSC_AGENCY)"
+    )
+    parser.add_argument("--workstation", default=default, help="workstation code, e.g. CR1")
+    parser.add_argument(
+        "--json", action="store_true", default=default, help="machine-readable output"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="One Safe City Console: joint control-room incident console."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, suppress=False)
+    parser.add_argument("--demo", action="store_true", help="fill an empty store with demo data")
+    parser.add_argument("--server", help="central server URL")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, suppress=True)
+        return p
+
+    demo = command("demo", "fill the store with realistic demo data")
+    demo.add_argument("--incidents", type=int, default=2000)
+    demo.add_argument("--days", type=int, default=14)
+    demo.add_argument("--seed", type=int, default=1)
+
+    incident = command("incident", "create, log and list incidents")
+    isub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
+    new = isub.add_parser("new", help="open an incident")
+    _common(new, suppress=True)
+    new.add_argument("--summary", required=True)
+    new.add_argument("--category", default="ADM-INFO")
+    new.add_argument("--grade", help="immediate|priority|scheduled|rwd")
+    new.add_argument("--priority", help="council priority: urgent|high|routine|low")
+    new.add_argument("--location", default="Not known")
+    new.add_argument("--lat", type=float)
+    new.add_argument("--lon", type=float)
+    new.add_argument("--camera")
+    new.add_argument("--source", default="phone")
+    new.add_argument("--lead-agency", help="defaults to your agency")
+    new.add_argument("--visibility", default="joint", help="joint|police|corporation")
+    new.add_argument("--classification", default="OFFICIAL")
+    new.add_argument("--caller-name")
+    new.add_argument("--caller-phone")
+    new.add_argument("--occurred-at", help="ISO time; without a zone it is London time")
+
+    log = isub.add_parser("log", help="add a log entry to an incident")
+    _common(log, suppress=True)
+    log.add_argument("ref", help="incident reference, e.g. 20261122-CR1-0007")
+    log.add_argument("text")
+    log.add_argument("--occurred-at")
+    log.add_argument("--on-behalf-of")
+    log.add_argument("--visibility", help="joint|police|corporation (default: the incident's)")
+
+    listing = isub.add_parser("list", help="list incidents, most urgent first")
+    _common(listing, suppress=True)
+    listing.add_argument("--status", default="open", choices=["open", "closed", "all"])
+    listing.add_argument("--search")
+    listing.add_argument("--limit", type=int, default=50)
+
+    show = isub.add_parser("show", help="one incident with its timeline")
+    _common(show, suppress=True)
+    show.add_argument("ref")
+
+    command("check", "verify the log, the chains and rebuild every projection to compare")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler = _HANDLERS.get(args.command)
+        if handler is None:
+            return _console(args)
+        return handler(args)
+    except (CommandError, DomainError, StoreError, ValueError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return data_dir(getattr(args, "data_dir", None))
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    realm = parse_realm(getattr(args, "realm", None))
+    return Store.open(store_path(_data_dir(args), realm), realm)
+
+
+def _author(args: argparse.Namespace) -> Author:
+    return Author(
+        actor=default_actor(getattr(args, "user", None)),
+        agency=parse_agency(getattr(args, "agency", None)),
+        workstation=workstation_code(_data_dir(args), getattr(args, "workstation", None)),
+        realm=parse_realm(getattr(args, "realm", None)),
+    )
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def _enum(kind: type[Any], value: str, field: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise CommandError(f"--{field}: {value!r} is not one of {allowed}") from None
+
+
+# ---- subcommands -------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from osc_console.services.demo import DemoSpec, seed_store
+
+    if args.incidents < 1 or args.days < 1:
+        raise CommandError("--incidents and --days must be at least 1")
+    with _open_store(args) as store:
+        if store.event_count():
+            raise CommandError(
+                f"{store.path} already holds {store.event_count()} events; demo data goes "
+                "into an empty store only"
+            )
+        spec = DemoSpec(incidents=args.incidents, days=args.days, seed=args.seed, realm=store.realm)
+        summary = seed_store(store, spec)
+        data = asdict(summary) if hasattr(summary, "__dataclass_fields__") else dict(summary)
+        _emit(args, data, f"demo data written to {store.path}: {data}")
+    return 0
+
+
+def _incident(args: argparse.Namespace) -> int:
+    from osc_console.services.incidents import IncidentService, Location, NewIncident
+
+    author = _author(args)
+    with _open_store(args) as store:
+        service = IncidentService(store, author)
+        if args.incident_command == "new":
+            caller = {"name": args.caller_name or "", "phone": args.caller_phone or ""}
+            new = NewIncident(
+                summary=args.summary,
+                category=args.category,
+                source=args.source,
+                location=Location(args.location, args.lat, args.lon, args.camera),
+                lead_agency=_enum(Agency, args.lead_agency, "lead-agency")
+                if args.lead_agency
+                else author.agency,
+                grade=args.grade,
+                council_priority=args.priority,
+                caller=caller,
+                visibility=_enum(Visibility, args.visibility, "visibility"),
+                classification=_enum(Classification, args.classification, "classification"),
+                occurred_at=args.occurred_at,
+            )
+            outcome = service.open_incident(new)
+            _emit(args, outcome.incident.to_dict(), f"opened {outcome.incident.ref}")
+        elif args.incident_command == "log":
+            visibility = _enum(Visibility, args.visibility, "visibility") if args.visibility else None
+            outcome = service.add_log(
+                args.ref,
+                args.text,
+                occurred_at=args.occurred_at,
+                on_behalf_of=args.on_behalf_of,
+                visibility=visibility,
+            )
+            event = outcome.events[-1]
+            _emit(args, event.to_wire(), f"logged on {outcome.incident.ref} ({event.id})")
+        elif args.incident_command == "list":
+            return _list(args, store, author.agency)
+        elif args.incident_command == "show":
+            return _show(args, store, service)
+    return 0
+
+
+def _list(args: argparse.Namespace, store: Store, viewer: Agency) -> int:
+    from osc_console.store.queries import QueueFilter, StatusFilter, queue, queue_count
+
+    f = QueueFilter(viewer=viewer, status=StatusFilter(args.status), search=args.search)
+    found = queue(store.conn, f, limit=max(1, args.limit))
+    total = queue_count(store.conn, f)
+    if getattr(args, "json", False):
+        print(json.dumps({"total": total, "incidents": [asdict(r) for r in found]}, indent=2))
+        return 0
+    for r in found:
+        grade = r.grade or r.council_priority or "-"
+        teams = ",".join(r.assigned_teams) or "-"
+        print(f"{r.ref}  {grade:<9} {r.status:<11} {r.category or '-':<14} {r.location[:28]:<28} {teams}")
+    print(f"{len(found)} of {total} shown")
+    return 0
+
+
+def _show(args: argparse.Namespace, store: Store, service: Any) -> int:
+    from osc_console.store.queries import timeline
+
+    state = service.find(args.ref)
+    events = timeline(store.conn, state.id, service.author.agency)
+    if getattr(args, "json", False):
+        print(json.dumps({"incident": state.to_dict(), "timeline": [e.to_wire() for e in events]}, indent=2))
+        return 0
+    print(f"{state.ref}  {state.status}  {state.value('summary')}")
+    for event in events:
+        print(f"  {event.occurred_at}  {event.workstation:<6} {event.actor:<16} {event.kind}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from osc_console.store.integrity import check_store
+
+    with _open_store(args) as store:
+        report = check_store(store)
+    if getattr(args, "json", False):
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        for problem in report.problems:
+            print(f"PROBLEM {problem}")
+        for warning in report.warnings:
+            print(f"warning {warning}")
+        verdict = "OK" if report.ok else f"FAILED: {len(report.problems)} problem(s)"
+        print(
+            f"{verdict} — {report.events} events, {report.incidents} incidents, "
+            f"{report.chains} workstation chains checked"
+        )
+    return 0 if report.ok else 1
+
+
+def _console(args: argparse.Namespace) -> int:
+    from osc_console.app import run_console
+
+    return run_console(args)
+
+
+_HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    "demo": _demo,
+    "incident": _incident,
+    "check": _check,
+}

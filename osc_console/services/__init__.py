@@ -1,0 +1,1 @@
+"""Use cases: a user's intent becomes validated events; each says what changed. No Qt."""

@@ -1,0 +1,212 @@
+"""``osc-console check``: prove the file is what the log says it is.
+
+It verifies SQLite's own integrity, every event's content hash, every workstation chain, and
+rebuilds every projection from the log to compare with what is stored. Any difference is a bug
+or tampering, and is named: the event, the incident, the field.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from osc_console.models.errors import ValidationError
+from osc_console.models.events import check_envelope
+from osc_console.models.payloads import is_known, validate_payload
+from osc_console.models.projection import fold
+from osc_console.store import rows
+from osc_console.store.event_store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    area: str  # "sqlite" | "event" | "chain" | "projection" | "search"
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.area}: {self.subject}: {self.message}"
+
+
+@dataclass(slots=True)
+class CheckReport:
+    events: int = 0
+    incidents: int = 0
+    chains: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "incidents": self.incidents,
+            "chains": self.chains,
+            "problems": [vars_of(p) for p in self.problems],
+            "warnings": [vars_of(p) for p in self.warnings],
+        }
+
+
+def vars_of(problem: Problem) -> dict[str, str]:
+    return {"area": problem.area, "subject": problem.subject, "message": problem.message}
+
+
+Progress = Callable[[str], None]
+
+
+def check_store(store: Store, progress: Progress | None = None) -> CheckReport:
+    report = CheckReport()
+    say = progress or (lambda _: None)
+    say("SQLite integrity")
+    _sqlite(store.conn, report)
+    say("events and chains")
+    _events(store, report)
+    say("projections")
+    _projections(store, report)
+    say("search index")
+    _search(store.conn, report)
+    return report
+
+
+def _sqlite(conn: sqlite3.Connection, report: CheckReport) -> None:
+    result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    if result != ["ok"]:
+        for line in result[:20]:
+            report.problems.append(Problem("sqlite", "integrity_check", line))
+
+
+def _events(store: Store, report: CheckReport) -> None:
+    chains: dict[str, list[tuple[int, str | None, str, str]]] = {}
+    for event in store.iter_events():
+        report.events += 1
+        subject = f"event {event.id} ({event.kind})"
+        computed = event.computed_hash()
+        if computed != event.content_hash:
+            report.problems.append(
+                Problem(
+                    "event",
+                    subject,
+                    f"content hash mismatch: stored {event.content_hash[:12]}…, computed "
+                    f"{computed[:12]}… — the event was changed after it was written",
+                )
+            )
+        try:
+            check_envelope(event.to_wire())
+            if is_known(event.kind, event.schema):
+                validate_payload(event.kind, event.schema, event.payload, store.reference)
+        except ValidationError as exc:
+            report.problems.append(Problem("event", subject, f"invalid: {exc}"))
+        if event.realm != store.realm:
+            report.problems.append(
+                Problem("event", subject, f"belongs to realm {event.realm}, not {store.realm}")
+            )
+        chains.setdefault(event.workstation, []).append(
+            (event.device_seq, event.prev_hash, event.content_hash, event.id)
+        )
+    local = {
+        r[0].removeprefix("chain.")
+        for r in store.conn.execute("SELECT key FROM meta WHERE key LIKE 'chain.%'")
+    }
+    report.chains = len(chains)
+    for workstation, links in sorted(chains.items()):
+        links.sort()
+        expected_seq = 1
+        previous_hash: str | None = None
+        for seq, prev_hash, digest, event_id in links:
+            if seq != expected_seq:
+                missing = f"#{expected_seq}" + (f"–#{seq - 1}" if seq - 1 > expected_seq else "")
+                target = report.problems if workstation in local else report.warnings
+                why = "" if workstation in local else " (not held here: not visible, or not yet synced)"
+                target.append(Problem("chain", workstation, f"events {missing} missing{why}"))
+            elif previous_hash is not None and prev_hash != previous_hash:
+                report.problems.append(
+                    Problem(
+                        "chain",
+                        workstation,
+                        f"event #{seq} ({event_id}) does not follow #{seq - 1}: prev_hash "
+                        "differs from the previous event's hash",
+                    )
+                )
+            expected_seq = seq + 1
+            previous_hash = digest
+
+
+def _projections(store: Store, report: CheckReport) -> None:
+    conn = store.conn
+    stored = {r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.INCIDENT_COLUMNS)} FROM incidents")}
+    incident_ids = [
+        r[0] for r in conn.execute("SELECT DISTINCT incident_id FROM events WHERE incident_id IS NOT NULL")
+    ]
+    expected_assignments: dict[str, tuple[Any, ...]] = {}
+    for incident_id in incident_ids:
+        state = fold(store.events_of(incident_id), store.reference)
+        if state is None or not state.opened:
+            report.warnings.append(
+                Problem("projection", f"incident {incident_id}", "its opening event is not held here")
+            )
+            continue
+        report.incidents += 1
+        expected = rows.incident_row(state)
+        actual = stored.pop(incident_id, None)
+        if actual is None:
+            report.problems.append(Problem("projection", f"incident {state.ref}", "missing from incidents"))
+            continue
+        for name, want, got in zip(rows.INCIDENT_COLUMNS, expected, actual, strict=True):
+            if want != got:
+                detail = _state_difference(want, got) if name == "state" else f"{got!r}, log says {want!r}"
+                report.problems.append(
+                    Problem("projection", f"incident {state.ref}", f"{name} is {detail}")
+                )
+        for row in rows.assignment_rows(state):
+            expected_assignments[row[0]] = row
+    for incident_id in stored:
+        report.problems.append(
+            Problem("projection", f"incident {incident_id}", "in incidents but no event opened it")
+        )
+    actual_assignments = {
+        r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.ASSIGNMENT_COLUMNS)} FROM assignments")
+    }
+    if actual_assignments != expected_assignments:
+        for key in sorted(set(actual_assignments) | set(expected_assignments)):
+            if actual_assignments.get(key) != expected_assignments.get(key):
+                report.problems.append(
+                    Problem(
+                        "projection",
+                        f"assignment {key}",
+                        f"stored {actual_assignments.get(key)!r}, log says {expected_assignments.get(key)!r}",
+                    )
+                )
+    expected_log = {}
+    for event in store.iter_events():
+        row = rows.log_row(event)
+        if row is not None:
+            expected_log[row[0]] = row
+    actual_log = {r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.LOG_COLUMNS)} FROM log_entries")}
+    for key in sorted(set(actual_log) | set(expected_log)):
+        if actual_log.get(key) != expected_log.get(key):
+            report.problems.append(
+                Problem("projection", f"log entry {key}", "differs from the event that made it")
+            )
+
+
+def _state_difference(want: str, got: str) -> str:
+    expected, actual = json.loads(want), json.loads(got)
+    for key in sorted(set(expected) | set(actual)):
+        if expected.get(key) != actual.get(key):
+            return f"different in {key}: stored {actual.get(key)!r}, log says {expected.get(key)!r}"
+    return "different"
+
+
+def _search(conn: sqlite3.Connection, report: CheckReport) -> None:
+    for table in ("incidents_fts", "log_fts"):
+        try:
+            conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            report.problems.append(Problem("search", table, f"index does not match its table ({exc})"))
