@@ -35,9 +35,7 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument("--data-dir", default=default, help="data folder (else OSC_DATA_DIR)")
     parser.add_argument("--realm", default=default, help="live (default) or exercise:<slug>")
     parser.add_argument("--user", default=default, help="who is acting (else OSC_USER)")
-    parser.add_argument(
-        "--agency", default=default, help="police|corporation|… (else OSC_AGENCY)"
-    )
+    parser.add_argument("--agency", default=default, help="police|corporation|… (else OSC_AGENCY)")
     parser.add_argument("--workstation", default=default, help="workstation code, e.g. CR1")
     parser.add_argument(
         "--json", action="store_true", default=default, help="machine-readable output"
@@ -205,7 +203,9 @@ def _incident(args: argparse.Namespace) -> int:
             outcome = service.open_incident(new)
             _emit(args, outcome.incident.to_dict(), f"opened {outcome.incident.ref}")
         elif args.incident_command == "log":
-            visibility = _enum(Visibility, args.visibility, "visibility") if args.visibility else None
+            visibility = (
+                _enum(Visibility, args.visibility, "visibility") if args.visibility else None
+            )
             outcome = service.add_log(
                 args.ref,
                 args.text,
@@ -234,7 +234,10 @@ def _list(args: argparse.Namespace, store: Store, viewer: Agency) -> int:
     for r in found:
         grade = r.grade or r.council_priority or "-"
         teams = ",".join(r.assigned_teams) or "-"
-        print(f"{r.ref}  {grade:<9} {r.status:<11} {r.category or '-':<14} {r.location[:28]:<28} {teams}")
+        print(
+            f"{r.ref}  {grade:<9} {r.status:<11} {r.category or '-':<14} "
+            f"{r.location[:28]:<28} {teams}"
+        )
     print(f"{len(found)} of {total} shown")
     return 0
 
@@ -245,7 +248,11 @@ def _show(args: argparse.Namespace, store: Store, service: Any) -> int:
     state = service.find(args.ref)
     events = timeline(store.conn, state.id, service.author.agency)
     if getattr(args, "json", False):
-        print(json.dumps({"incident": state.to_dict(), "timeline": [e.to_wire() for e in events]}, indent=2))
+        print(
+            json.dumps(
+                {"incident": state.to_dict(), "timeline": [e.to_wire() for e in events]}, indent=2
+            )
+        )
         return 0
     print(f"{state.ref}  {state.status}  {state.value('summary')}")
     for event in events:

@@ -88,8 +88,7 @@ class HybridClock:
             limit = physical + self._max_forward_ms
             capped = remote.ms > limit
             seen = Stamp(limit, 0) if capped else remote
-            if seen > self._last:
-                self._last = seen
+            self._last = max(self._last, seen)
             return not capped
 
 

@@ -150,7 +150,8 @@ def _location(value: Any, _: ReferenceData) -> None:
     unknown = set(value) - {"text", "lat", "lon", "camera_id"}
     if unknown:
         raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
-    lat, lon = value.get("lat"), value.get("lon")
+    lat: Any = value.get("lat")
+    lon: Any = value.get("lon")
     if (lat is None) != (lon is None):
         raise ValueError("give both lat and lon, or neither")
     if lat is not None:
@@ -213,7 +214,11 @@ _ASSIGNMENT_UPDATES = [s for s in AssignmentStatus if s not in (AssignmentStatus
 
 def _assignment_status(value: Any, _: ReferenceData) -> None:
     if value not in {s.value for s in _ASSIGNMENT_UPDATES if s is not AssignmentStatus.WITHDRAWN}:
-        allowed = ", ".join(s.value for s in _ASSIGNMENT_UPDATES if s.is_active or s.value in {"completed", "declined"})
+        allowed = ", ".join(
+            s.value
+            for s in _ASSIGNMENT_UPDATES
+            if s.is_active or s.value in {"completed", "declined"}
+        )
         raise ValueError(f"{value!r} is not one of {allowed}")
 
 
@@ -221,7 +226,8 @@ def _status(value: Any, _: ReferenceData) -> None:
     allowed = [s.value for s in Status if s is not Status.CLOSED]
     if value not in allowed:
         raise ValueError(
-            f"{value!r} is not one of {', '.join(allowed)} (close and reopen have their own actions)"
+            f"{value!r} is not one of {', '.join(allowed)} "
+            "(close and reopen have their own actions)"
         )
 
 
@@ -329,7 +335,9 @@ def is_known(kind: str, schema: int) -> bool:
     return kind in SCHEMAS and schema in SCHEMAS[kind]
 
 
-def validate_payload(kind: str, schema: int, payload: Mapping[str, Any], ref: ReferenceData) -> None:
+def validate_payload(
+    kind: str, schema: int, payload: Mapping[str, Any], ref: ReferenceData
+) -> None:
     """Raise ValidationError naming the first field that is wrong."""
     versions = SCHEMAS.get(kind)
     if versions is None:
@@ -361,5 +369,7 @@ def validate_payload(kind: str, schema: int, payload: Mapping[str, Any], ref: Re
             spec.check(payload[spec.name], ref)
         except ValueError as exc:
             raise ValidationError(f"payload.{spec.name}", str(exc)) from None
-    if kind == Kind.INCIDENT_OPENED and not (payload.get("grade") or payload.get("council_priority")):
+    if kind == Kind.INCIDENT_OPENED and not (
+        payload.get("grade") or payload.get("council_priority")
+    ):
         raise ValidationError("payload.grade", "give a police grade or a council priority")

@@ -47,9 +47,7 @@ class Stamped:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Stamped:
-        return cls(
-            data["value"], data["event_id"], data["hlc"], data["workstation"], data["actor"]
-        )
+        return cls(data["value"], data["event_id"], data["hlc"], data["workstation"], data["actor"])
 
     @classmethod
     def of(cls, value: Any, event: Event) -> Stamped:
@@ -153,11 +151,10 @@ class IncidentState:
         key = event.order_key
         if event.kind != Kind.INCIDENT_OPENED and key > self.last_key:
             self.last_key = key
-        if event.recorded_at > self.last_recorded_at:
-            self.last_recorded_at = event.recorded_at
+        self.last_recorded_at = max(self.last_recorded_at, event.recorded_at)
         if Classification(event.classification).rank > Classification(self.classification).rank:
             self.classification = event.classification
-        handler = _HANDLERS.get(event.kind)
+        handler = _HANDLERS.get(event.kind)  # type: ignore[call-overload]
         if handler is not None:
             handler(self, event, ref)
 

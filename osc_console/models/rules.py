@@ -10,7 +10,12 @@ from __future__ import annotations
 from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.errors import DomainError, NotFoundError, TransitionError, ValidationError
 from osc_console.models.events import Author, EventDraft
-from osc_console.models.incident import ASSIGNMENT_TRANSITIONS, STATUS_TRANSITIONS, AssignmentStatus, Status
+from osc_console.models.incident import (
+    ASSIGNMENT_TRANSITIONS,
+    STATUS_TRANSITIONS,
+    AssignmentStatus,
+    Status,
+)
 from osc_console.models.payloads import INCIDENT_FREE_KINDS, STATE_KINDS, Kind
 from osc_console.models.projection import IncidentState
 
@@ -44,7 +49,7 @@ def check_draft(draft: EventDraft, author: Author, state: IncidentState | None) 
     _check_visibility(draft, state)
     if state.is_closed and draft.kind not in _ALLOWED_WHEN_CLOSED:
         raise TransitionError(f"incident {state.ref} is closed: reopen it first")
-    checker = _CHECKS.get(draft.kind)
+    checker = _CHECKS.get(draft.kind)  # type: ignore[call-overload]
     if checker is not None:
         checker(draft, state)
 
@@ -72,7 +77,9 @@ def _status(draft: EventDraft, state: IncidentState) -> None:
     if target is current:
         raise TransitionError(f"incident {state.ref} is already {current.value}")
     if target not in STATUS_TRANSITIONS[current]:
-        allowed = ", ".join(s.value for s in sorted(STATUS_TRANSITIONS[current], key=list(Status).index))
+        allowed = ", ".join(
+            s.value for s in sorted(STATUS_TRANSITIONS[current], key=list(Status).index)
+        )
         raise TransitionError(
             f"incident {state.ref} cannot go from {current.value} to {target.value}"
             + (f" (allowed: {allowed})" if allowed else "")
@@ -109,7 +116,9 @@ def _assignment_made(draft: EventDraft, state: IncidentState) -> None:
 def _assignment_status(draft: EventDraft, state: IncidentState) -> None:
     assignment = state.assignments.get(draft.payload["assignment_id"])
     if assignment is None:
-        raise NotFoundError(f"assignment: no assignment {draft.payload['assignment_id']} on {state.ref}")
+        raise NotFoundError(
+            f"assignment: no assignment {draft.payload['assignment_id']} on {state.ref}"
+        )
     current = AssignmentStatus(assignment.status)
     target = AssignmentStatus(draft.payload["status"])
     if target not in ASSIGNMENT_TRANSITIONS[current]:
@@ -121,7 +130,9 @@ def _assignment_status(draft: EventDraft, state: IncidentState) -> None:
 def _assignment_withdrawn(draft: EventDraft, state: IncidentState) -> None:
     assignment = state.assignments.get(draft.payload["assignment_id"])
     if assignment is None:
-        raise NotFoundError(f"assignment: no assignment {draft.payload['assignment_id']} on {state.ref}")
+        raise NotFoundError(
+            f"assignment: no assignment {draft.payload['assignment_id']} on {state.ref}"
+        )
     if not assignment.is_active:
         raise TransitionError(
             f"assignment of {assignment.team} is {assignment.status} and cannot be withdrawn"

@@ -198,7 +198,9 @@ class IncidentService:
         )
         return self._write([draft])
 
-    def resolve_conflict(self, incident: str, field: str, value: Any, reason: str | None = None) -> Outcome:
+    def resolve_conflict(
+        self, incident: str, field: str, value: Any, reason: str | None = None
+    ) -> Outcome:
         state = self.find(incident)
         candidates = state.conflicts.get(field, [])
         draft = EventDraft(
@@ -229,7 +231,11 @@ class IncidentService:
         base = {"assignment": assignment.status_event} if assignment else {}
         draft = EventDraft(
             Kind.ASSIGNMENT_STATUS,
-            {"assignment_id": assignment_id, "status": status, "note": (note or "").strip() or None},
+            {
+                "assignment_id": assignment_id,
+                "status": status,
+                "note": (note or "").strip() or None,
+            },
             incident_id=state.id,
             visibility=Visibility(state.visibility),
             base=base,

@@ -97,7 +97,9 @@ def migrate(db: sqlite_utils.Database, current: int) -> None:
         except sqlite3.Error as exc:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
-            raise StoreError(f"migrating the store to schema {migration.version} failed: {exc}") from exc
+            raise StoreError(
+                f"migrating the store to schema {migration.version} failed: {exc}"
+            ) from exc
 
 
 def _now() -> str:

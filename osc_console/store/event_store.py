@@ -93,7 +93,9 @@ class Store:
                 raise StoreWriteError(f"{path}: cannot be written ({exc})") from exc
         elif stored[0] != realm:
             db.conn.close()
-            raise StoreError(f"{path} holds realm {stored[0]!r}, not {realm!r}; nothing was changed")
+            raise StoreError(
+                f"{path} holds realm {stored[0]!r}, not {realm!r}; nothing was changed"
+            )
         return cls(db, path, realm, wall=wall)
 
     def close(self) -> None:
@@ -251,7 +253,11 @@ class Store:
             stored = kept
         capped = [e.id for e in stored if not self.clock.observe(Stamp.parse(e.hlc))]
         changes = self._project(stored, {})
-        if any(r.reason.startswith("id collision") for r in rejected) and not stored and not duplicates:
+        if (
+            any(r.reason.startswith("id collision") for r in rejected)
+            and not stored
+            and not duplicates
+        ):
             raise DuplicateIdError(rejected[0].event_id + ": " + rejected[0].reason)
         return ApplyResult(
             tuple(e.id for e in stored),
@@ -342,7 +348,9 @@ class Store:
 
     # ---- reading ---------------------------------------------------------------------------
     def incident(self, incident_id: str | None) -> IncidentState | None:
-        row = self.conn.execute("SELECT state FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT state FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
         return IncidentState.from_dict(json.loads(row[0])) if row else None
 
     def incident_by_ref(self, ref: str) -> IncidentState | None:

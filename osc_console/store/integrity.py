@@ -123,7 +123,11 @@ def _events(store: Store, report: CheckReport) -> None:
             if seq != expected_seq:
                 missing = f"#{expected_seq}" + (f"–#{seq - 1}" if seq - 1 > expected_seq else "")
                 target = report.problems if workstation in local else report.warnings
-                why = "" if workstation in local else " (not held here: not visible, or not yet synced)"
+                why = (
+                    ""
+                    if workstation in local
+                    else " (not held here: not visible, or not yet synced)"
+                )
                 target.append(Problem("chain", workstation, f"events {missing} missing{why}"))
             elif previous_hash is not None and prev_hash != previous_hash:
                 report.problems.append(
@@ -140,27 +144,40 @@ def _events(store: Store, report: CheckReport) -> None:
 
 def _projections(store: Store, report: CheckReport) -> None:
     conn = store.conn
-    stored = {r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.INCIDENT_COLUMNS)} FROM incidents")}
+    stored = {
+        r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.INCIDENT_COLUMNS)} FROM incidents")
+    }
     incident_ids = [
-        r[0] for r in conn.execute("SELECT DISTINCT incident_id FROM events WHERE incident_id IS NOT NULL")
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT incident_id FROM events WHERE incident_id IS NOT NULL"
+        )
     ]
     expected_assignments: dict[str, tuple[Any, ...]] = {}
     for incident_id in incident_ids:
         state = fold(store.events_of(incident_id), store.reference)
         if state is None or not state.opened:
             report.warnings.append(
-                Problem("projection", f"incident {incident_id}", "its opening event is not held here")
+                Problem(
+                    "projection", f"incident {incident_id}", "its opening event is not held here"
+                )
             )
             continue
         report.incidents += 1
         expected = rows.incident_row(state)
         actual = stored.pop(incident_id, None)
         if actual is None:
-            report.problems.append(Problem("projection", f"incident {state.ref}", "missing from incidents"))
+            report.problems.append(
+                Problem("projection", f"incident {state.ref}", "missing from incidents")
+            )
             continue
         for name, want, got in zip(rows.INCIDENT_COLUMNS, expected, actual, strict=True):
             if want != got:
-                detail = _state_difference(want, got) if name == "state" else f"{got!r}, log says {want!r}"
+                detail = (
+                    _state_difference(want, got)
+                    if name == "state"
+                    else f"{got!r}, log says {want!r}"
+                )
                 report.problems.append(
                     Problem("projection", f"incident {state.ref}", f"{name} is {detail}")
                 )
@@ -171,7 +188,8 @@ def _projections(store: Store, report: CheckReport) -> None:
             Problem("projection", f"incident {incident_id}", "in incidents but no event opened it")
         )
     actual_assignments = {
-        r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.ASSIGNMENT_COLUMNS)} FROM assignments")
+        r[0]: r
+        for r in conn.execute(f"SELECT {', '.join(rows.ASSIGNMENT_COLUMNS)} FROM assignments")
     }
     if actual_assignments != expected_assignments:
         for key in sorted(set(actual_assignments) | set(expected_assignments)):
@@ -180,15 +198,18 @@ def _projections(store: Store, report: CheckReport) -> None:
                     Problem(
                         "projection",
                         f"assignment {key}",
-                        f"stored {actual_assignments.get(key)!r}, log says {expected_assignments.get(key)!r}",
+                        f"stored {actual_assignments.get(key)!r}, "
+                        f"log says {expected_assignments.get(key)!r}",
                     )
                 )
-    expected_log = {}
+    expected_log: dict[str, tuple[Any, ...]] = {}
     for event in store.iter_events():
-        row = rows.log_row(event)
-        if row is not None:
-            expected_log[row[0]] = row
-    actual_log = {r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.LOG_COLUMNS)} FROM log_entries")}
+        log_row = rows.log_row(event)
+        if log_row is not None:
+            expected_log[log_row[0]] = log_row
+    actual_log = {
+        r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.LOG_COLUMNS)} FROM log_entries")
+    }
     for key in sorted(set(actual_log) | set(expected_log)):
         if actual_log.get(key) != expected_log.get(key):
             report.problems.append(
@@ -209,4 +230,6 @@ def _search(conn: sqlite3.Connection, report: CheckReport) -> None:
         try:
             conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
         except sqlite3.DatabaseError as exc:
-            report.problems.append(Problem("search", table, f"index does not match its table ({exc})"))
+            report.problems.append(
+                Problem("search", table, f"index does not match its table ({exc})")
+            )

@@ -119,7 +119,9 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def queue(conn: sqlite3.Connection, f: QueueFilter, limit: int = 200, offset: int = 0) -> list[QueueRow]:
+def queue(
+    conn: sqlite3.Connection, f: QueueFilter, limit: int = 200, offset: int = 0
+) -> list[QueueRow]:
     where, params = _where(f)
     sql = (
         f"SELECT {_QUEUE_COLUMNS} FROM incidents WHERE {where} "
@@ -144,7 +146,9 @@ def rows_by_id(conn: sqlite3.Connection, ids: list[str]) -> dict[str, QueueRow]:
     found: dict[str, QueueRow] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        sql = f"SELECT {_QUEUE_COLUMNS} FROM incidents WHERE id IN ({', '.join('?' for _ in chunk)})"
+        sql = (
+            f"SELECT {_QUEUE_COLUMNS} FROM incidents WHERE id IN ({', '.join('?' for _ in chunk)})"
+        )
         for r in conn.execute(sql, chunk):
             found[r[0]] = _queue_row(r)
     return found

@@ -232,7 +232,11 @@ INSERT_LOG = (
     f"INSERT OR IGNORE INTO log_entries ({', '.join(LOG_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})"
 )
-LOG_KINDS = {Kind.LOG_ADDED: "log", Kind.LOG_AMENDED: "amendment", Kind.DECISION_RECORDED: "decision"}
+LOG_KINDS = {
+    Kind.LOG_ADDED: "log",
+    Kind.LOG_AMENDED: "amendment",
+    Kind.DECISION_RECORDED: "decision",
+}
 
 
 def log_row(event: Event) -> tuple[Any, ...] | None:
