@@ -71,6 +71,10 @@ class HybridClock:
     def last(self) -> Stamp:
         return self._last
 
+    @property
+    def max_forward_ms(self) -> int:
+        return self._max_forward_ms
+
     def now(self) -> Stamp:
         """A stamp for a new local event, greater than every stamp issued or observed."""
         with self._lock:

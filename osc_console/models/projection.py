@@ -120,7 +120,6 @@ class IncidentState:
     reopen_count: int = 0
     assignments: dict[str, AssignmentState] = field(default_factory=dict)
     conflicts: dict[str, list[Stamped]] = field(default_factory=dict)
-    entries: list[str] = field(default_factory=list)
     log_count: int = 0
     decision_count: int = 0
     amendment_count: int = 0
@@ -182,7 +181,6 @@ class IncidentState:
             "conflicts": {
                 k: [c.to_dict() for c in v] for k, v in sorted(self.conflicts.items()) if v
             },
-            "entries": list(self.entries),
             "log_count": self.log_count,
             "decision_count": self.decision_count,
             "amendment_count": self.amendment_count,
@@ -225,7 +223,6 @@ class IncidentState:
         state.conflicts = {
             k: [Stamped.from_dict(c) for c in v] for k, v in data["conflicts"].items()
         }
-        state.entries = list(data["entries"])
         last = data["last_key"]
         state.last_key = (last[0], last[1], last[2])
         return state
@@ -341,7 +338,6 @@ def _reopened(state: IncidentState, event: Event, ref: ReferenceData) -> None:
 
 def _log_added(state: IncidentState, event: Event, ref: ReferenceData) -> None:
     state.log_count += 1
-    state.entries.append(event.id)
 
 
 def _log_amended(state: IncidentState, event: Event, ref: ReferenceData) -> None:
@@ -350,7 +346,6 @@ def _log_amended(state: IncidentState, event: Event, ref: ReferenceData) -> None
 
 def _decision(state: IncidentState, event: Event, ref: ReferenceData) -> None:
     state.decision_count += 1
-    state.entries.append(event.id)
 
 
 def _assignment_made(state: IncidentState, event: Event, ref: ReferenceData) -> None:

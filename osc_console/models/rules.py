@@ -7,6 +7,8 @@ store's write transaction, so the state they see is the state the event is appen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.errors import DomainError, NotFoundError, TransitionError, ValidationError
 from osc_console.models.events import Author, EventDraft
@@ -25,8 +27,24 @@ _ALLOWED_WHEN_CLOSED = frozenset(
 )
 
 
-def check_draft(draft: EventDraft, author: Author, state: IncidentState | None) -> None:
-    """Raise a DomainError if the draft may not be appended to ``state`` (None: no incident)."""
+EntryLookup = Callable[[str], str | None]
+
+
+def _no_entries(entry_id: str) -> str | None:
+    return None
+
+
+def check_draft(
+    draft: EventDraft,
+    author: Author,
+    state: IncidentState | None,
+    entry_incident: EntryLookup = _no_entries,
+) -> None:
+    """Raise a DomainError if the draft may not be appended to ``state`` (None: no incident).
+
+    ``entry_incident`` answers which incident a log entry or decision belongs to (None if it
+    is not held), so an amendment can only point at an entry of its own incident.
+    """
     if not can_see(author.agency, Visibility(draft.visibility)):
         raise ValidationError(
             "visibility",
@@ -49,6 +67,10 @@ def check_draft(draft: EventDraft, author: Author, state: IncidentState | None) 
     _check_visibility(draft, state)
     if state.is_closed and draft.kind not in _ALLOWED_WHEN_CLOSED:
         raise TransitionError(f"incident {state.ref} is closed: reopen it first")
+    if draft.kind == Kind.LOG_AMENDED and entry_incident(draft.payload["amends"]) != state.id:
+        raise NotFoundError(
+            f"amends: no log entry {draft.payload['amends']} on incident {state.ref}"
+        )
     checker = _CHECKS.get(draft.kind)  # type: ignore[call-overload]
     if checker is not None:
         checker(draft, state)
@@ -97,13 +119,6 @@ def _updated(draft: EventDraft, state: IncidentState) -> None:
         raise ValidationError("changes", "nothing would change")
 
 
-def _amended(draft: EventDraft, state: IncidentState) -> None:
-    if draft.payload["amends"] not in state.entries:
-        raise NotFoundError(
-            f"amends: no log entry {draft.payload['amends']} on incident {state.ref}"
-        )
-
-
 def _assignment_made(draft: EventDraft, state: IncidentState) -> None:
     team = draft.payload["team"]
     for assignment in state.active_assignments():
@@ -149,7 +164,6 @@ _CHECKS = {
     Kind.INCIDENT_STATUS: _status,
     Kind.INCIDENT_REOPENED: _reopened,
     Kind.INCIDENT_UPDATED: _updated,
-    Kind.LOG_AMENDED: _amended,
     Kind.ASSIGNMENT_MADE: _assignment_made,
     Kind.ASSIGNMENT_STATUS: _assignment_status,
     Kind.ASSIGNMENT_WITHDRAWN: _assignment_withdrawn,

@@ -61,6 +61,9 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -65536")
+    # Checkpoints are run when the console is idle (Store.checkpoint); this is the safety net,
+    # set high so that a checkpoint rarely lands on an operator's Enter key.
+    conn.execute("PRAGMA wal_autocheckpoint = 8192")
     return conn
 
 

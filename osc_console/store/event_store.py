@@ -20,7 +20,7 @@ import sqlite_utils
 from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import HybridClock, Stamp, from_iso, london_date, to_iso
 from osc_console.models.errors import ValidationError
-from osc_console.models.events import Author, Event, EventDraft, seal
+from osc_console.models.events import Author, Event, EventDraft, canonical_json, event_hash, seal
 from osc_console.models.ids import uuid7
 from osc_console.models.incident import REALM_PATTERN
 from osc_console.models.payloads import Kind, is_known, validate_payload
@@ -50,6 +50,14 @@ class ApplyResult:
     rejected: tuple[Rejection, ...] = ()
     clock_capped: tuple[str, ...] = ()
     changes: ChangeSet = field(default_factory=ChangeSet)
+
+
+@dataclass(slots=True)
+class _Projected:
+    """An incident's stored row and its state, as read at the start of a write."""
+
+    row: tuple[Any, ...]
+    state: IncidentState
 
 
 class Store:
@@ -101,6 +109,10 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def checkpoint(self) -> None:
+        """Copy the WAL back into the database file; the console calls this when idle."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def __enter__(self) -> Store:
         return self
 
@@ -139,8 +151,10 @@ class Store:
 
     def _append_one(self, draft: EventDraft, author: Author) -> tuple[Event, ChangeSet]:
         now = self._wall()
-        state = self.incident(draft.incident_id) if draft.incident_id else None
-        check_draft(draft, author, state)
+        loaded = self._projected([draft.incident_id]) if draft.incident_id else {}
+        before = loaded.get(draft.incident_id) if draft.incident_id else None
+        state = before.state if before else None
+        check_draft(draft, author, state, self._entry_incident)
         if draft.kind == Kind.INCIDENT_OPENED:
             payload = {**draft.payload, "ref": self._next_ref(author.workstation, now)}
             draft = replace(draft, payload=payload)
@@ -179,8 +193,21 @@ class Store:
         self.conn.execute(
             "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (event.id, stored_at)
         )
-        changes = self._project([event], {event.incident_id: state} if state else {})
+        changes = self._project([event], loaded)
         return event, changes
+
+    def _entry_incident(self, entry_id: str) -> str | None:
+        event = self.conn.execute(
+            "SELECT incident_id FROM events WHERE id = ?", (entry_id,)
+        ).fetchone()
+        if event is None or event[0] is None:
+            return None
+        row = self.conn.execute(
+            "SELECT incident_id FROM log_entries WHERE incident_id = ? AND event_id = ? "
+            "AND kind IN ('log', 'decision')",
+            (event[0], entry_id),
+        ).fetchone()
+        return row[0] if row else None
 
     def _next_ref(self, workstation: str, now: datetime) -> str:
         prefix = f"{london_date(now):%Y%m%d}-{workstation}-"
@@ -215,6 +242,7 @@ class Store:
     def _apply_batch(self, batch: list[Event], *, fast: bool) -> ApplyResult:
         held = self._held_hashes([e.id for e in batch])
         stored: list[Event] = []
+        payloads: list[str] = []
         duplicates: list[str] = []
         rejected: list[Rejection] = []
         seen: dict[str, str] = {}
@@ -226,21 +254,28 @@ class Store:
                 else:
                     rejected.append(Rejection(event.id, "id collision: same id, different content"))
                 continue
-            reason = self._remote_problem(event)
+            payload_json = canonical_json(event.payload)
+            reason = self._remote_problem(event, payload_json)
             if reason:
                 rejected.append(Rejection(event.id, reason))
                 continue
             seen[event.id] = event.content_hash
             stored.append(event)
+            payloads.append(payload_json)
         stored_at = to_iso(self._wall())
         if fast:
-            self.conn.executemany(rows.INSERT_EVENT, [rows.event_row(e, stored_at) for e in stored])
+            self.conn.executemany(
+                rows.INSERT_EVENT,
+                [rows.event_row(e, stored_at, p) for e, p in zip(stored, payloads, strict=True)],
+            )
         else:
             kept = []
-            for event in stored:
+            for event, payload_json in zip(stored, payloads, strict=True):
                 try:
                     with self._savepoint("one"):
-                        self.conn.execute(rows.INSERT_EVENT, rows.event_row(event, stored_at))
+                        self.conn.execute(
+                            rows.INSERT_EVENT, rows.event_row(event, stored_at, payload_json)
+                        )
                     kept.append(event)
                 except sqlite3.IntegrityError:
                     rejected.append(
@@ -251,8 +286,8 @@ class Store:
                         )
                     )
             stored = kept
-        capped = [e.id for e in stored if not self.clock.observe(Stamp.parse(e.hlc))]
-        changes = self._project(stored, {})
+        capped = self._observe(stored)
+        changes = self._project(stored)
         if (
             any(r.reason.startswith("id collision") for r in rejected)
             and not stored
@@ -267,10 +302,20 @@ class Store:
             changes,
         )
 
-    def _remote_problem(self, event: Event) -> str | None:
+    def _observe(self, events: list[Event]) -> list[str]:
+        """Advance the clock past received stamps; name the events too far ahead to follow."""
+        if not events:
+            return []
+        newest = max(e.hlc for e in events)  # fixed-width stamps sort as text
+        if self.clock.observe(Stamp.parse(newest)):
+            return []
+        limit = self._wall_ms() + self.clock.max_forward_ms
+        return [e.id for e in events if Stamp.parse(e.hlc).ms > limit]
+
+    def _remote_problem(self, event: Event, payload_json: str) -> str | None:
         if event.realm != self.realm:
             return f"belongs to realm {event.realm}, not {self.realm}"
-        if event.computed_hash() != event.content_hash:
+        if event_hash(event, payload_json) != event.content_hash:
             return "content hash does not match the event"
         if is_known(event.kind, event.schema):
             try:
@@ -292,8 +337,9 @@ class Store:
 
     # ---- projections -----------------------------------------------------------------------
     def _project(
-        self, events: Sequence[Event], loaded: dict[str | None, IncidentState | None]
+        self, events: Sequence[Event], loaded: dict[str, _Projected] | None = None
     ) -> ChangeSet:
+        """Bring projections up to date with events just inserted (same transaction)."""
         by_incident: dict[str, list[Event]] = defaultdict(list)
         log_rows = []
         for event in events:
@@ -302,31 +348,56 @@ class Store:
             row = rows.log_row(event)
             if row is not None:
                 log_rows.append(row)
-        incident_rows = []
+        if loaded is None:
+            loaded = self._projected(list(by_incident))
+        held_counts = self._event_counts([i for i in by_incident if i not in loaded])
+        new_rows = []
+        updates: list[tuple[str, list[str], list[Any]]] = []
         assignment_rows = []
         new_incidents = set()
         for incident_id, new in by_incident.items():
-            state = loaded[incident_id] if incident_id in loaded else self.incident(incident_id)
             new.sort(key=fold_key)
-            if state is None:
-                state = self._fold_new(incident_id, new)
+            before = loaded.get(incident_id)
+            state: IncidentState | None
+            if before is None:
+                if held_counts.get(incident_id, 0) == len(new):
+                    state = fold(new, self.reference)  # the usual case: no re-read needed
+                else:
+                    state = fold(self.events_of(incident_id), self.reference)
                 incremental = False
-            elif new[0].kind != Kind.INCIDENT_OPENED and new[0].order_key > state.last_key:
-                incremental = True
+            elif new[0].kind != Kind.INCIDENT_OPENED and new[0].order_key > before.state.last_key:
+                state = before.state
                 for event in new:
                     state.apply(event, self.reference)
+                incremental = True
             else:  # arrived out of clock order: fold the whole incident again
-                incremental = False
                 state = fold(self.events_of(incident_id), self.reference)
+                incremental = False
             if state is None or not state.opened:
                 continue  # its opening has not arrived yet; the events wait in the log
             if any(e.kind == Kind.INCIDENT_OPENED for e in new):
                 new_incidents.add(incident_id)
-            incident_rows.append(rows.incident_row(state))
+            row = rows.incident_row(state)
+            if before is None:
+                new_rows.append(row)
+            else:
+                # Only the columns that changed: untouched indexes are not rewritten.
+                changed = [
+                    (name, value)
+                    for name, value, old in zip(rows.INCIDENT_COLUMNS, row, before.row, strict=True)
+                    if value != old
+                ]
+                if changed:
+                    updates.append((incident_id, [c[0] for c in changed], [c[1] for c in changed]))
             if not incremental or any(e.kind.startswith("assignment.") for e in new):
                 assignment_rows.extend(rows.assignment_rows(state))
-        if incident_rows:
-            self.conn.executemany(rows.UPSERT_INCIDENT, incident_rows)
+        if new_rows:
+            self.conn.executemany(rows.UPSERT_INCIDENT, new_rows)
+        for incident_id, names, values in updates:
+            assignments = ", ".join(f"{name} = ?" for name in names)
+            self.conn.execute(
+                f"UPDATE incidents SET {assignments} WHERE id = ?", [*values, incident_id]
+            )
         if assignment_rows:
             self.conn.executemany(rows.UPSERT_ASSIGNMENT, assignment_rows)
         if log_rows:
@@ -337,14 +408,30 @@ class Store:
             frozenset(new_incidents),
         )
 
-    def _fold_new(self, incident_id: str, new: list[Event]) -> IncidentState | None:
-        """State of an incident not projected before; the usual case needs no re-read."""
-        held = self.conn.execute(
-            "SELECT count(*) FROM events WHERE incident_id = ?", (incident_id,)
-        ).fetchone()[0]
-        if held == len(new) and new[0].kind == Kind.INCIDENT_OPENED:
-            return fold(new, self.reference)
-        return fold(self.events_of(incident_id), self.reference)
+    def _projected(self, incident_ids: list[str]) -> dict[str, _Projected]:
+        found: dict[str, _Projected] = {}
+        columns = ", ".join(rows.INCIDENT_COLUMNS)
+        for start in range(0, len(incident_ids), 500):
+            chunk = incident_ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for row in self.conn.execute(
+                f"SELECT {columns} FROM incidents WHERE id IN ({marks})", chunk
+            ):
+                found[row[0]] = _Projected(row, IncidentState.from_dict(json.loads(row[-1])))
+        return found
+
+    def _event_counts(self, incident_ids: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for start in range(0, len(incident_ids), 500):
+            chunk = incident_ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for incident_id, count in self.conn.execute(
+                f"SELECT incident_id, count(*) FROM events WHERE incident_id IN ({marks}) "
+                "GROUP BY incident_id",
+                chunk,
+            ):
+                counts[incident_id] = count
+        return counts
 
     # ---- reading ---------------------------------------------------------------------------
     def incident(self, incident_id: str | None) -> IncidentState | None:

@@ -207,9 +207,11 @@ def _projections(store: Store, report: CheckReport) -> None:
         log_row = rows.log_row(event)
         if log_row is not None:
             expected_log[log_row[0]] = log_row
-    actual_log = {
-        r[0]: r for r in conn.execute(f"SELECT {', '.join(rows.LOG_COLUMNS)} FROM log_entries")
-    }
+    actual_log: dict[str, tuple[Any, ...]] = {}
+    for r in conn.execute(f"SELECT {', '.join(rows.LOG_COLUMNS)} FROM log_entries"):
+        if r[0] in actual_log:
+            report.problems.append(Problem("projection", f"log entry {r[0]}", "listed twice"))
+        actual_log[r[0]] = r
     for key in sorted(set(actual_log) | set(expected_log)):
         if actual_log.get(key) != expected_log.get(key):
             report.problems.append(

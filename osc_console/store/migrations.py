@@ -48,7 +48,6 @@ _INITIAL = """
         );
         CREATE INDEX events_incident ON events (incident_id, hlc, workstation, id);
         CREATE INDEX events_hlc ON events (hlc);
-        CREATE INDEX events_occurred ON events (occurred_at);
 
         -- Immutability is enforced by the database, not by convention.
         CREATE TRIGGER events_no_update BEFORE UPDATE ON events
@@ -107,7 +106,7 @@ _INITIAL = """
 
         -- Log entries, decisions and amendments as rows, for search and shift views.
         CREATE TABLE log_entries (
-            event_id TEXT PRIMARY KEY,
+            event_id TEXT NOT NULL,
             incident_id TEXT NOT NULL,
             kind TEXT NOT NULL,
             amends TEXT,
@@ -129,6 +128,8 @@ _INITIAL = """
             VALUES (new.rowid, new.ref, new.summary, new.location);
         END;
         CREATE TRIGGER incidents_fts_update AFTER UPDATE OF ref, summary, location ON incidents
+        WHEN old.ref IS NOT new.ref OR old.summary IS NOT new.summary
+            OR old.location IS NOT new.location
         BEGIN
             INSERT INTO incidents_fts (incidents_fts, rowid, ref, summary, location)
             VALUES ('delete', old.rowid, old.ref, old.summary, old.location);
@@ -158,7 +159,7 @@ _INITIAL = """
             attempts INTEGER NOT NULL DEFAULT 0,
             state TEXT NOT NULL DEFAULT 'pending',
             last_error TEXT
-        );
+        ) WITHOUT ROWID;
 """
 
 MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _INITIAL),)

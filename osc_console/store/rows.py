@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from osc_console.models.events import Event
+from osc_console.models.events import Event, canonical_json
 from osc_console.models.incident import CouncilPriority, Grade
 from osc_console.models.payloads import Kind
 from osc_console.models.projection import IncidentState
@@ -40,18 +40,21 @@ INSERT_EVENT = (
 SELECT_EVENT = f"SELECT {', '.join(EVENT_COLUMNS[:-1])} FROM events"
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
-def event_row(event: Event, stored_at: str) -> tuple[Any, ...]:
+def event_row(event: Event, stored_at: str, payload_json: str | None = None) -> tuple[Any, ...]:
     return (
         event.id,
         event.realm,
         event.incident_id,
         event.kind,
         event.schema,
-        _dumps(dict(event.payload)),
+        payload_json if payload_json is not None else canonical_json(event.payload),
         event.actor,
         event.agency,
         event.workstation,
@@ -60,8 +63,8 @@ def event_row(event: Event, stored_at: str) -> tuple[Any, ...]:
         event.occurred_at,
         event.visibility,
         event.classification,
-        _dumps(dict(event.base)),
-        _dumps(list(event.refs)),
+        _dumps(event.base) if event.base else "{}",
+        _dumps(list(event.refs)) if event.refs else "[]",
         event.device_seq,
         event.prev_hash,
         event.content_hash,
@@ -178,7 +181,7 @@ def incident_row(state: IncidentState) -> tuple[Any, ...]:
         len(active),
         state.log_count,
         1 if state.conflicts else 0,
-        _dumps(state.to_dict()),
+        canonical_json(state.to_dict()),  # sorted keys: the same state is the same text
     )
 
 
@@ -229,7 +232,7 @@ LOG_COLUMNS = (
     "visibility",
 )
 INSERT_LOG = (
-    f"INSERT OR IGNORE INTO log_entries ({', '.join(LOG_COLUMNS)}) "
+    f"INSERT INTO log_entries ({', '.join(LOG_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})"
 )
 LOG_KINDS = {
