@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -46,9 +46,32 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _string = json.encoder.encode_basestring  # the same spelling the encoder above uses for text
 
 
+def _compact_encoder(*, sort_keys: bool) -> Callable[[Any], str]:
+    """JSON for dicts and lists through the C encoder, built once (json.dumps builds it each
+    call, which costs more than encoding a small payload). Same output as JSONEncoder."""
+    python = json.JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return python.encode
+    chunks = make(None, python.default, _string, None, ":", ",", sort_keys, False, True)
+
+    def encode(value: Any) -> str:
+        if isinstance(value, dict | list):
+            return "".join(chunks(value, 0))
+        return python.encode(value)
+
+    return encode
+
+
+_canonical = _compact_encoder(sort_keys=True)
+compact_json = _compact_encoder(sort_keys=False)
+
+
 def canonical_json(value: Any) -> str:
     """One spelling per value: sorted keys, no spaces, UTF-8 kept as is."""
-    return _CANONICAL.encode(value)
+    return _canonical(
+        dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value
+    )
 
 
 def _nullable(value: str | None) -> str:
@@ -62,9 +85,9 @@ def canonical_event_json(event: Event, payload_json: str | None = None) -> str:
     encodes it only once; the hash input is the same text either way (tests prove it).
     """
     if payload_json is None:
-        payload_json = _CANONICAL.encode(event.payload)
-    base = _CANONICAL.encode(event.base) if event.base else "{}"
-    refs = _CANONICAL.encode(list(event.refs)) if event.refs else "[]"
+        payload_json = canonical_json(event.payload)
+    base = canonical_json(event.base) if event.base else "{}"
+    refs = _canonical(list(event.refs)) if event.refs else "[]"
     return "".join(
         (
             '{"actor":',

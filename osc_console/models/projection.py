@@ -151,7 +151,7 @@ class IncidentState:
         if event.kind != Kind.INCIDENT_OPENED and key > self.last_key:
             self.last_key = key
         self.last_recorded_at = max(self.last_recorded_at, event.recorded_at)
-        if Classification(event.classification).rank > Classification(self.classification).rank:
+        if _CLASSIFICATION_RANK[event.classification] > _CLASSIFICATION_RANK[self.classification]:
             self.classification = event.classification
         handler = _HANDLERS.get(event.kind)  # type: ignore[call-overload]
         if handler is not None:
@@ -170,7 +170,11 @@ class IncidentState:
             "opened_by": self.opened_by,
             "opened_agency": self.opened_agency,
             "opened_workstation": self.opened_workstation,
-            "fields": {k: v.to_dict() for k, v in sorted(self.fields.items())},
+            # Most fields share one stamp (the opening): each stamp is written once.
+            "fields": {k: [v.value, v.event_id] for k, v in sorted(self.fields.items())},
+            "stamps": {
+                v.event_id: [v.hlc, v.workstation, v.actor] for v in self.fields.values()
+            },
             "status": self.status,
             "status_event": self.status_event,
             "closing_category": self.closing_category,
@@ -216,7 +220,11 @@ class IncidentState:
             "last_recorded_at",
         ):
             setattr(state, name, data[name])
-        state.fields = {k: Stamped.from_dict(v) for k, v in data["fields"].items()}
+        stamps = data["stamps"]
+        state.fields = {
+            k: Stamped(value, event_id, *stamps[event_id])
+            for k, (value, event_id) in data["fields"].items()
+        }
         state.assignments = {
             k: AssignmentState.from_dict(v) for k, v in data["assignments"].items()
         }
@@ -228,14 +236,19 @@ class IncidentState:
         return state
 
 
+_CLASSIFICATION_RANK = {c.value: c.rank for c in Classification}
+
+
 def fold_key(event: Event) -> tuple[int, str, str, str]:
     """The total order of the fold: the opening first, then clock, workstation, id."""
     return (0 if event.kind == Kind.INCIDENT_OPENED else 1, *event.order_key)
 
 
-def fold(events: Iterable[Event], ref: ReferenceData) -> IncidentState | None:
+def fold(
+    events: Iterable[Event], ref: ReferenceData, *, presorted: bool = False
+) -> IncidentState | None:
     """The state of one incident from its events, in whatever order they are given."""
-    ordered = sorted(events, key=fold_key)
+    ordered = list(events) if presorted else sorted(events, key=fold_key)
     if not ordered:
         return None
     incident_id = ordered[0].incident_id

@@ -29,8 +29,11 @@ from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
 from osc_console.store import rows
 from osc_console.store.database import open_database
-from osc_console.store.errors import DuplicateIdError, StoreError, StoreWriteError
+from osc_console.store.errors import StoreError, StoreWriteError
 
+# A local append indexes the search backlog itself only when it is this small; a larger one
+# (after a big sync pull) is left to index_pending so that Enter never waits for it.
+LOCAL_INDEX_LIMIT = 200
 # How far in the future an operator may say something happened (clock differences, typing).
 OCCURRED_TOLERANCE = timedelta(minutes=5)
 
@@ -194,18 +197,13 @@ class Store:
             "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (event.id, stored_at)
         )
         changes = self._project([event], loaded)
+        self._index_pending(limit=LOCAL_INDEX_LIMIT)
         return event, changes
 
     def _entry_incident(self, entry_id: str) -> str | None:
-        event = self.conn.execute(
-            "SELECT incident_id FROM events WHERE id = ?", (entry_id,)
-        ).fetchone()
-        if event is None or event[0] is None:
-            return None
         row = self.conn.execute(
-            "SELECT incident_id FROM log_entries WHERE incident_id = ? AND event_id = ? "
-            "AND kind IN ('log', 'decision')",
-            (event[0], entry_id),
+            "SELECT incident_id FROM events WHERE id = ? AND kind IN (?, ?)",
+            (entry_id, Kind.LOG_ADDED.value, Kind.DECISION_RECORDED.value),
         ).fetchone()
         return row[0] if row else None
 
@@ -240,7 +238,9 @@ class Store:
                 return self._apply_batch(batch, fast=False)
 
     def _apply_batch(self, batch: list[Event], *, fast: bool) -> ApplyResult:
-        held = self._held_hashes([e.id for e in batch])
+        # The fast path assumes nothing is held yet (the usual pull); a clash of id or chain
+        # position aborts it, and the careful path then sorts each event out.
+        held = {} if fast else self._held_hashes([e.id for e in batch])
         stored: list[Event] = []
         payloads: list[str] = []
         duplicates: list[str] = []
@@ -249,6 +249,8 @@ class Store:
         for event in batch:
             known_hash = held.get(event.id) or seen.get(event.id)
             if known_hash is not None:
+                if fast and event.id in seen:
+                    raise sqlite3.IntegrityError("repeated id within the batch")
                 if known_hash == event.content_hash:
                     duplicates.append(event.id)
                 else:
@@ -288,12 +290,7 @@ class Store:
             stored = kept
         capped = self._observe(stored)
         changes = self._project(stored)
-        if (
-            any(r.reason.startswith("id collision") for r in rejected)
-            and not stored
-            and not duplicates
-        ):
-            raise DuplicateIdError(rejected[0].event_id + ": " + rejected[0].reason)
+        self._index_pending(limit=None, chunk=len(batch) + 1)
         return ApplyResult(
             tuple(e.id for e in stored),
             tuple(duplicates),
@@ -341,13 +338,9 @@ class Store:
     ) -> ChangeSet:
         """Bring projections up to date with events just inserted (same transaction)."""
         by_incident: dict[str, list[Event]] = defaultdict(list)
-        log_rows = []
         for event in events:
             if event.incident_id is not None:
                 by_incident[event.incident_id].append(event)
-            row = rows.log_row(event)
-            if row is not None:
-                log_rows.append(row)
         if loaded is None:
             loaded = self._projected(list(by_incident))
         held_counts = self._event_counts([i for i in by_incident if i not in loaded])
@@ -361,7 +354,8 @@ class Store:
             state: IncidentState | None
             if before is None:
                 if held_counts.get(incident_id, 0) == len(new):
-                    state = fold(new, self.reference)  # the usual case: no re-read needed
+                    # the usual case: no re-read needed
+                    state = fold(new, self.reference, presorted=True)
                 else:
                     state = fold(self.events_of(incident_id), self.reference)
                 incremental = False
@@ -393,6 +387,7 @@ class Store:
                 assignment_rows.extend(rows.assignment_rows(state))
         if new_rows:
             self.conn.executemany(rows.UPSERT_INCIDENT, new_rows)
+            self._index_incidents([r[0] for r in new_rows])
         for incident_id, names, values in updates:
             assignments = ", ".join(f"{name} = ?" for name in names)
             self.conn.execute(
@@ -400,13 +395,21 @@ class Store:
             )
         if assignment_rows:
             self.conn.executemany(rows.UPSERT_ASSIGNMENT, assignment_rows)
-        if log_rows:
-            self.conn.executemany(rows.INSERT_LOG, log_rows)
         return ChangeSet(
             tuple(e.id for e in events),
             frozenset(by_incident),
             frozenset(new_incidents),
         )
+
+    def _index_incidents(self, incident_ids: list[str]) -> None:
+        for start in range(0, len(incident_ids), 500):
+            chunk = incident_ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            self.conn.execute(
+                "INSERT INTO incidents_fts (rowid, ref, summary, location) "
+                f"SELECT rowid, ref, summary, location FROM incidents WHERE id IN ({marks})",
+                chunk,
+            )
 
     def _projected(self, incident_ids: list[str]) -> dict[str, _Projected]:
         found: dict[str, _Projected] = {}
@@ -432,6 +435,42 @@ class Store:
             ):
                 counts[incident_id] = count
         return counts
+
+    # ---- search index -----------------------------------------------------------------------
+    def index_pending(self, chunk: int = 20_000) -> int:
+        """Index log text not yet in the search index, a chunk per transaction. Returns rows."""
+        total = 0
+        while True:
+            with self._write():
+                done = self._index_pending(limit=None, chunk=chunk)
+            total += done
+            if done == 0:
+                return total
+
+    def search_backlog(self) -> int:
+        """Events not yet in the search index (searched directly until they are)."""
+        upto = self._indexed_upto()
+        row = self.conn.execute("SELECT max(rowid) FROM events").fetchone()
+        return max(0, (row[0] or 0) - upto)
+
+    def _indexed_upto(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'fts.indexed_upto'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _index_pending(self, limit: int | None, chunk: int = 20_000) -> int:
+        """Inside a write transaction: index up to ``chunk`` rows past the watermark."""
+        upto = self._indexed_upto()
+        newest = self.conn.execute("SELECT max(rowid) FROM events").fetchone()[0] or 0
+        if newest <= upto or (limit is not None and newest - upto > limit):
+            return 0
+        end = min(newest, upto + chunk)
+        self.conn.execute(
+            "INSERT INTO log_fts (rowid, body) SELECT rowid, body FROM events "
+            "WHERE rowid > ? AND rowid <= ? AND body IS NOT NULL",
+            (upto, end),
+        )
+        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'fts.indexed_upto'", (str(end),))
+        return end - upto
 
     # ---- reading ---------------------------------------------------------------------------
     def incident(self, incident_id: str | None) -> IncidentState | None:

@@ -44,6 +44,15 @@ _INITIAL = """
             prev_hash TEXT,
             content_hash TEXT NOT NULL,
             stored_at TEXT NOT NULL,
+            body TEXT GENERATED ALWAYS AS (
+                CASE kind
+                    WHEN 'log.added' THEN json_extract(payload, '$.text')
+                    WHEN 'log.amended' THEN json_extract(payload, '$.text')
+                    WHEN 'decision.recorded' THEN
+                        json_extract(payload, '$.decision') || char(10)
+                        || json_extract(payload, '$.rationale')
+                END
+            ) VIRTUAL,
             UNIQUE (workstation, device_seq)
         );
         CREATE INDEX events_incident ON events (incident_id, hlc, workstation, id);
@@ -104,29 +113,12 @@ _INITIAL = """
         CREATE INDEX assignments_incident ON assignments (incident_id);
         CREATE INDEX assignments_team ON assignments (team, active);
 
-        -- Log entries, decisions and amendments as rows, for search and shift views.
-        CREATE TABLE log_entries (
-            event_id TEXT NOT NULL,
-            incident_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            amends TEXT,
-            text TEXT NOT NULL,
-            occurred_at TEXT NOT NULL,
-            recorded_at TEXT NOT NULL,
-            actor TEXT NOT NULL,
-            agency TEXT NOT NULL,
-            visibility TEXT NOT NULL
-        );
-        CREATE INDEX log_entries_incident ON log_entries (incident_id, occurred_at);
-
         CREATE VIRTUAL TABLE incidents_fts USING fts5(
             ref, summary, location, content='incidents', content_rowid='rowid',
             tokenize='unicode61 remove_diacritics 2'
         );
-        CREATE TRIGGER incidents_fts_insert AFTER INSERT ON incidents BEGIN
-            INSERT INTO incidents_fts (rowid, ref, summary, location)
-            VALUES (new.rowid, new.ref, new.summary, new.location);
-        END;
+        -- New incidents are indexed by the store in one statement per batch (much faster
+        -- than a trigger per row); changes and deletions are kept in step by triggers.
         CREATE TRIGGER incidents_fts_update AFTER UPDATE OF ref, summary, location ON incidents
         WHEN old.ref IS NOT new.ref OR old.summary IS NOT new.summary
             OR old.location IS NOT new.location
@@ -141,16 +133,15 @@ _INITIAL = """
             VALUES ('delete', old.rowid, old.ref, old.summary, old.location);
         END;
 
+        -- Search over log text, decisions and amendments, read straight from the log through
+        -- the generated column events.body. Bulk applies (sync pulls) leave indexing to
+        -- Store.index_pending, which catches up in chunks; meta 'fts.indexed_upto' is the
+        -- last events rowid indexed, and search scans the few rows above it directly.
         CREATE VIRTUAL TABLE log_fts USING fts5(
-            text, content='log_entries', content_rowid='rowid',
+            body, content='events', content_rowid='rowid',
             tokenize='unicode61 remove_diacritics 2'
         );
-        CREATE TRIGGER log_fts_insert AFTER INSERT ON log_entries BEGIN
-            INSERT INTO log_fts (rowid, text) VALUES (new.rowid, new.text);
-        END;
-        CREATE TRIGGER log_fts_delete AFTER DELETE ON log_entries BEGIN
-            INSERT INTO log_fts (log_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-        END;
+        INSERT INTO meta (key, value) VALUES ('fts.indexed_upto', '0');
 
         -- Sync bookkeeping: local events not yet acknowledged by the server.
         CREATE TABLE outbox (

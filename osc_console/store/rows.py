@@ -6,9 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from osc_console.models.events import Event, canonical_json
+from osc_console.models.events import Event, canonical_json, compact_json
 from osc_console.models.incident import CouncilPriority, Grade
-from osc_console.models.payloads import Kind
 from osc_console.models.projection import IncidentState
 
 EVENT_COLUMNS = (
@@ -40,11 +39,8 @@ INSERT_EVENT = (
 SELECT_EVENT = f"SELECT {', '.join(EVENT_COLUMNS[:-1])} FROM events"
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def _dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    return compact_json(value if isinstance(value, dict | list) else dict(value))
 
 
 def event_row(event: Event, stored_at: str, payload_json: str | None = None) -> tuple[Any, ...]:
@@ -217,49 +213,3 @@ def assignment_rows(state: IncidentState) -> list[tuple[Any, ...]]:
         )
         for a in state.assignments.values()
     ]
-
-
-LOG_COLUMNS = (
-    "event_id",
-    "incident_id",
-    "kind",
-    "amends",
-    "text",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "agency",
-    "visibility",
-)
-INSERT_LOG = (
-    f"INSERT INTO log_entries ({', '.join(LOG_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in LOG_COLUMNS)})"
-)
-LOG_KINDS = {
-    Kind.LOG_ADDED: "log",
-    Kind.LOG_AMENDED: "amendment",
-    Kind.DECISION_RECORDED: "decision",
-}
-
-
-def log_row(event: Event) -> tuple[Any, ...] | None:
-    kind = LOG_KINDS.get(event.kind)  # type: ignore[call-overload]
-    if kind is None or event.incident_id is None:
-        return None
-    payload = event.payload
-    if kind == "decision":
-        text = f"{payload['decision']}\n{payload['rationale']}"
-    else:
-        text = payload["text"]
-    return (
-        event.id,
-        event.incident_id,
-        kind,
-        payload.get("amends"),
-        text,
-        event.occurred_at,
-        event.recorded_at,
-        event.actor,
-        event.agency,
-        event.visibility,
-    )
