@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import synthetic_events  # noqa: E402
+from synthetic import synthetic_events
 
-from osc_console.models.agencies import Agency  # noqa: E402
-from osc_console.models.events import Author, Event, EventDraft  # noqa: E402
-from osc_console.store import rows  # noqa: E402
-from osc_console.store.event_store import Store  # noqa: E402
-from osc_console.store.migrations import MIGRATIONS  # noqa: E402
-from osc_console.store.queries import QueueFilter, queue, queue_count, search, timeline  # noqa: E402
+from osc_console.models.agencies import Agency
+from osc_console.models.events import Author, Event, EventDraft
+from osc_console.store import rows
+from osc_console.store.event_store import Store
+from osc_console.store.migrations import MIGRATIONS
+from osc_console.store.queries import QueueFilter, queue, queue_count, search, timeline
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -167,8 +167,18 @@ def bench_queries(folder: Path, incidents: int, logs: int) -> None:
     conn = store.conn
     viewer = Agency.POLICE
     ids = [r[0] for r in conn.execute("SELECT id FROM incidents ORDER BY random() LIMIT 200")]
-    words = ["bottle", "cyclist collision", "suspicious package", "door staff", "Cheapside",
-             "graffiti", "rough sleeper", "fraud card", "taxi", "ambulance requested"]
+    words = [
+        "bottle",
+        "cyclist collision",
+        "suspicious package",
+        "door staff",
+        "Cheapside",
+        "graffiti",
+        "rough sleeper",
+        "fraud card",
+        "taxi",
+        "ambulance requested",
+    ]
     rng = random.Random(5)
     f = QueueFilter(viewer=viewer)
 

@@ -16,20 +16,22 @@ from osc_console.models.events import Author, Event, EventDraft, seal
 from osc_console.models.ids import uuid7
 from osc_console.models.reference import reference_data
 
-WORDS = (
-    "caller reports male female group youths fighting shouting bottle glass broken window "
-    "bicycle stolen locked rack cctv camera operator tracking suspect heading north south east "
-    "west towards junction station exit entrance pub bar club queue door staff security "
-    "ambulance requested paramedics attending injured bleeding head wound conscious breathing "
-    "officers arrived scene area searched no trace witness statement taken victim declined "
-    "van parked obstruction highway pothole cyclist collision bus driver taxi lorry delivery "
-    "noise music loud complaint resident flat estate rubbish dumped bags mattress fly tipping "
-    "cleansing crew requested sweeper graffiti lighting column dark faulty repair scheduled "
-    "rough sleeper welfare check outreach team contacted shelter offered accepted refused "
-    "suspicious package unattended bag cordon evacuated counter terrorism advised stood down "
-    "licence breach premises closing time door supervisors intoxicated refused entry "
-    "shoplifting security guard detained store manager fraud card cloned cash machine"
-).split()
+_VOCABULARY = (
+    "caller reports male female group youths fighting shouting bottle glass broken "
+    "window bicycle stolen locked rack cctv camera operator tracking suspect heading "
+    "north south east west towards junction station exit entrance pub bar club queue "
+    "door staff security ambulance requested paramedics attending injured bleeding head "
+    "wound conscious breathing officers arrived scene area searched no trace witness "
+    "statement taken victim declined van parked obstruction highway pothole cyclist "
+    "collision bus driver taxi lorry delivery noise music loud complaint resident flat "
+    "estate rubbish dumped bags mattress fly tipping cleansing crew requested sweeper "
+    "graffiti lighting column dark faulty repair scheduled rough sleeper welfare check "
+    "outreach team contacted shelter offered accepted refused suspicious package "
+    "unattended bag cordon evacuated counter terrorism advised stood down licence breach "
+    "premises closing time door supervisors intoxicated refused entry shoplifting "
+    "security guard detained store manager fraud card cloned cash machine "
+)
+WORDS = _VOCABULARY.split()
 
 
 def _text(rng: random.Random, words: int) -> str:
@@ -50,7 +52,7 @@ def synthetic_events(
     opening = [c.code for c in ref.opening_categories()]
     police_teams = [t.code for t in ref.teams.values() if t.agency is Agency.POLICE]
     workstations = [f"CR{i}" for i in range(1, 7)]
-    heads: dict[str, tuple[int, str | None]] = {w: (0, None) for w in workstations}
+    heads: dict[str, tuple[int, str | None]] = dict.fromkeys(workstations, (0, None))
     ms = int((start or datetime(2026, 1, 1, tzinfo=UTC)).timestamp() * 1000)
     counter = 0
 
@@ -102,7 +104,9 @@ def synthetic_events(
         )
         for _ in range(logs_per_incident):
             yield make(
-                EventDraft("log.added", {"text": _text(rng, rng.randint(6, 30))}, incident_id=incident_id),
+                EventDraft(
+                    "log.added", {"text": _text(rng, rng.randint(6, 30))}, incident_id=incident_id
+                ),
                 rng.choice(workstations),
             )
         if rng.random() < closed_share:

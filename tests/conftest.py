@@ -10,10 +10,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from osc_console.models.agencies import Agency  # noqa: E402
-from osc_console.models.events import Author  # noqa: E402
-from osc_console.services.incidents import IncidentService, Location, NewIncident  # noqa: E402
-from osc_console.store.event_store import Store  # noqa: E402
+from osc_console.models.agencies import Agency
+from osc_console.models.events import Author
+from osc_console.services.incidents import IncidentService, Location, NewIncident
+from osc_console.store.event_store import Store
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from osc_console.services.incidents import IncidentService
-from osc_console.store.integrity import check_store
 from osc_console.store.event_store import Store
+from osc_console.store.integrity import check_store
 from tests.conftest import knife_incident
 
 

@@ -172,9 +172,7 @@ class IncidentState:
             "opened_workstation": self.opened_workstation,
             # Most fields share one stamp (the opening): each stamp is written once.
             "fields": {k: [v.value, v.event_id] for k, v in sorted(self.fields.items())},
-            "stamps": {
-                v.event_id: [v.hlc, v.workstation, v.actor] for v in self.fields.values()
-            },
+            "stamps": {v.event_id: [v.hlc, v.workstation, v.actor] for v in self.fields.values()},
             "status": self.status,
             "status_event": self.status_event,
             "closing_category": self.closing_category,
