@@ -153,5 +153,19 @@ _INITIAL = """
         ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _INITIAL),)
+_USERS = """
+        -- The people who sign in at this workstation (the console offers them at sign-in).
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            agency TEXT NOT NULL,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_signed_in TEXT
+        );
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _INITIAL),
+    Migration(2, "users", _USERS),
+)
 LATEST_VERSION = MIGRATIONS[-1].version

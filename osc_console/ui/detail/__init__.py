@@ -1,0 +1,1 @@
+"""The incident detail: header, assignments, timeline, quick entry."""

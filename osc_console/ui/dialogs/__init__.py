@@ -1,0 +1,1 @@
+"""Quick dialogs: new incident, assign, grade, close, reopen, amend, sign-in."""

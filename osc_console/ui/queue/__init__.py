@@ -1,0 +1,1 @@
+"""The incident queue: table model over store queries, filters, search."""
