@@ -440,16 +440,16 @@ OPERATIONS: dict[str, Callable[[Desk, random.Random], None]] = {
 }
 # Updates and syncs come often: they are what makes concurrent edits (and their conflicts).
 WEIGHTED = (
-    ["open"] * 2
+    ["update"] * 6
+    + ["sync"] * 5
     + ["log"] * 3
+    + ["open"]
     + ["amend"]
-    + ["update"] * 5
     + ["status"] * 2
     + ["assign"] * 2
     + ["assignment"] * 2
     + ["close/reopen"]
-    + ["resolve"]
-    + ["sync"] * 5
+    + ["resolve"] * 2
 )
 TIME_STEPS_MS = (0, 0, 1, 900, 20_000, 90_000, 600_000)
 
@@ -465,6 +465,8 @@ class Script:
     def play(self) -> Room:
         room = Room(self.seed, list(self.skews_ms))
         do_open(room.desks[0], random.Random(self.seed))
+        for desk in room.desks[1:]:  # the start of the shift: everyone has the first call
+            desk.receive(room.desks[0].log)
         for desk_index, operation, step_seed in self.steps:
             rng = random.Random(step_seed)
             room.now_ms += rng.choice(TIME_STEPS_MS)
@@ -479,7 +481,7 @@ def scripts(max_steps: int) -> st.SearchStrategy[Script]:
         Script,
         seed=st.integers(0, 2**32 - 1),
         skews_ms=st.lists(skew, min_size=2, max_size=4).map(tuple),
-        steps=st.lists(step, min_size=1, max_size=max_steps).map(tuple),
+        steps=st.lists(step, min_size=max_steps // 3, max_size=max_steps).map(tuple),
     )
 
 
@@ -869,8 +871,16 @@ def _batches(events: list[Event], rng: random.Random) -> list[list[Event]]:
     return batches
 
 
-def _table(store: Store, name: str, key: str) -> list[tuple[Any, ...]]:
-    return list(store.conn.execute(f"SELECT * FROM {name} ORDER BY {key}"))
+def _projections(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection table (not the log, its bookkeeping or the search index's internals)."""
+    names = [
+        name
+        for (name,) in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%VIRTUAL%'"
+        )
+        if name not in ("events", "meta", "outbox") and "_fts" not in name
+    ]
+    return {name: sorted(store.conn.execute(f"SELECT * FROM {name}"), key=repr) for name in names}
 
 
 def _scratch_dir() -> tempfile.TemporaryDirectory[str]:
@@ -930,12 +940,7 @@ def test_stores_fed_the_same_events_in_any_order_and_batches_hold_the_same_incid
                     rebuilt = fold(store.events_of(incident_id), store.reference)
                     assert rebuilt is not None
                     assert live.to_dict() == rebuilt.to_dict() == folded(events)
-                for table, key in (
-                    ("incidents", "id"),
-                    ("assignments", "id"),
-                    ("log_entries", "event_id"),
-                ):
-                    assert _table(store, table, key) == _table(first, table, key), table
+                assert _projections(store) == _projections(first)
         finally:
             for store in stores:
                 store.close()
@@ -956,7 +961,7 @@ def test_events_held_back_until_their_opening_arrives_are_projected_then(
     with _scratch_dir() as scratch, Store.open(Path(scratch) / "late.db") as store:
         for batch in _batches(others, rng):
             store.apply_remote(batch)
-        assert _table(store, "incidents", "id") == []
+        assert store.conn.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
         for batch in _batches(openings, rng):
             store.apply_remote(batch)
         for incident_id, events in by_incident(everything).items():
