@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +30,11 @@ class QueueOrder(StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"
     REF = "ref"
+    CATEGORY = "category"
+    LOCATION = "location"
+    STATUS = "status"
+    LEAD_AGENCY = "lead_agency"
+    TEAMS = "teams"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,7 @@ class QueueFilter:
     opened_by: str | None = None
     search: str | None = None
     order: QueueOrder = QueueOrder.URGENCY
+    descending: bool = False  # reverses the order (a second click on a column header)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +73,30 @@ _QUEUE_COLUMNS = (
     "visibility, classification, opened_at, assigned_teams, log_count, has_conflict"
 )
 _ORDER_SQL = {
-    QueueOrder.URGENCY: "is_open DESC, urgency, opened_at",
-    QueueOrder.NEWEST: "opened_at DESC",
-    QueueOrder.OLDEST: "opened_at",
-    QueueOrder.REF: "ref",
+    QueueOrder.URGENCY: (
+        "is_open DESC, urgency, opened_at",
+        "is_open DESC, urgency DESC, opened_at DESC",
+    ),
+    QueueOrder.NEWEST: ("opened_at DESC", "opened_at"),
+    QueueOrder.OLDEST: ("opened_at", "opened_at DESC"),
+    QueueOrder.REF: ("ref", "ref DESC"),
+    QueueOrder.CATEGORY: ("category, urgency, opened_at", "category DESC, urgency, opened_at"),
+    QueueOrder.LOCATION: ("location, opened_at", "location DESC, opened_at"),
+    QueueOrder.STATUS: ("status, urgency, opened_at", "status DESC, urgency, opened_at"),
+    QueueOrder.LEAD_AGENCY: (
+        "lead_agency, urgency, opened_at",
+        "lead_agency DESC, urgency, opened_at",
+    ),
+    QueueOrder.TEAMS: (
+        "assigned_teams, urgency, opened_at",
+        "assigned_teams DESC, urgency, opened_at",
+    ),
 }
+
+
+def _order(f: QueueFilter) -> str:
+    ascending, descending = _ORDER_SQL[f.order]
+    return descending if f.descending else ascending
 
 
 def fts_query(text: str) -> str | None:
@@ -129,7 +154,7 @@ def queue(
     where, params = _where(f)
     sql = (
         f"SELECT {_QUEUE_COLUMNS} FROM incidents WHERE {where} "
-        f"ORDER BY {_ORDER_SQL[f.order]} LIMIT ? OFFSET ?"
+        f"ORDER BY {_order(f)} LIMIT ? OFFSET ?"
     )
     return [_queue_row(r) for r in conn.execute(sql, [*params, limit, offset])]
 
@@ -137,8 +162,35 @@ def queue(
 def queue_ids(conn: sqlite3.Connection, f: QueueFilter) -> list[str]:
     """Every matching id in queue order: a view holds only ids and fetches rows on demand."""
     where, params = _where(f)
-    sql = f"SELECT id FROM incidents WHERE {where} ORDER BY {_ORDER_SQL[f.order]}"
+    sql = f"SELECT id FROM incidents WHERE {where} ORDER BY {_order(f)}"
     return [r[0] for r in conn.execute(sql, params)]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    total: int
+    immediate: int
+    ageing: int
+
+
+def queue_counts(conn: sqlite3.Connection, f: QueueFilter, now: datetime) -> QueueCounts:
+    """The queue footer: how many match, how many are Immediate, how many are ageing.
+
+    Ageing means open past the grade's target: Immediate 15 min, Priority 1 h, Scheduled or
+    council priority 24 h.
+    """
+    where, params = _where(f)
+    cutoffs = [to_iso(now - timedelta(minutes=m)) for m in (15, 60, 24 * 60)]
+    row = conn.execute(
+        "SELECT count(*), "
+        "coalesce(sum(grade = 'immediate'), 0), "
+        "coalesce(sum(is_open AND ((grade = 'immediate' AND opened_at < ?) "
+        "OR (grade = 'priority' AND opened_at < ?) "
+        "OR (coalesce(grade, '') NOT IN ('immediate', 'priority') AND opened_at < ?))), 0) "
+        f"FROM incidents WHERE {where}",
+        [*cutoffs, *params],
+    ).fetchone()
+    return QueueCounts(int(row[0]), int(row[1]), int(row[2]))
 
 
 def queue_count(conn: sqlite3.Connection, f: QueueFilter) -> int:

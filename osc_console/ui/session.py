@@ -34,7 +34,9 @@ def describe_error(error: BaseException) -> str:
 
 
 class ConsoleSession:
-    def __init__(self, store: Store, worker: DbWorker, signals: AppSignals, workstation: str) -> None:
+    def __init__(
+        self, store: Store, worker: DbWorker, signals: AppSignals, workstation: str
+    ) -> None:
         self.store = store
         self.worker = worker
         self.signals = signals

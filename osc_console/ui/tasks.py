@@ -34,7 +34,9 @@ class DbWorker(QtCore.QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="osc-db")
         self._bridge = _Bridge()
         self._bridge.finished.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
-        self._callbacks: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None]] = {}
+        self._callbacks: dict[
+            int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None]
+        ] = {}
         self._tokens = itertools.count(1)
         self._lock = threading.Lock()
         self._pending = 0

@@ -66,12 +66,30 @@ class Palette:
 
 
 DARK = Palette(
-    "dark", "#15171C", "#1C1F26", "#22262E", "#E8EAED", "#9AA0AA", "#5B9DFF", "#F5A524",
-    "#E5484D", "#3DBE7A", "#323743",
+    "dark",
+    "#15171C",
+    "#1C1F26",
+    "#22262E",
+    "#E8EAED",
+    "#9AA0AA",
+    "#5B9DFF",
+    "#F5A524",
+    "#E5484D",
+    "#3DBE7A",
+    "#323743",
 )
 LIGHT = Palette(
-    "light", "#F4F5F7", "#FFFFFF", "#F0F2F5", "#1B1E24", "#5A606B", "#1F6FEB", "#B26B00",
-    "#C62828", "#1E7F4F", "#D0D4DB",
+    "light",
+    "#F4F5F7",
+    "#FFFFFF",
+    "#F0F2F5",
+    "#1B1E24",
+    "#5A606B",
+    "#1F6FEB",
+    "#B26B00",
+    "#C62828",
+    "#1E7F4F",
+    "#D0D4DB",
 )
 THEMES = {"dark": DARK, "light": LIGHT}
 
