@@ -122,7 +122,9 @@ def stylesheet(p: Palette) -> str:
     QLabel[role="muted"] {{ color: {p.muted}; }}
     QLabel[role="error"] {{ color: {p.danger}; }}
     QLabel[role="title"] {{ font-size: 13pt; font-weight: 700; }}
-    QFrame[role="card"] {{ background: {p.base}; border: 1px solid {p.border}; border-radius: 4px; }}
+    QFrame[role="card"] {{
+        background: {p.base}; border: 1px solid {p.border}; border-radius: 4px;
+    }}
     QFrame[role="banner"] {{ background: #B00020; }}
     """
 
