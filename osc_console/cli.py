@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from osc_console import __version__
 from osc_console.config import default_actor, parse_agency, parse_realm, workstation_code
@@ -30,6 +31,15 @@ class CommandError(Exception):
     """A problem worth one line to the operator."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line ``osc-console: error: …`` and exit 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix(PROG).strip()
+        where = f" {command}:" if command else ""
+        self.exit(2, f"{PROG}: error:{where} {message} (see {self.prog} --help)\n")
+
+
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--data-dir", default=default, help="data folder (else OSC_DATA_DIR)")
@@ -43,14 +53,17 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG, description="One Safe City Console: joint control-room incident console."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="fill an empty store with demo data")
+    parser.add_argument(
+        "--role", help="role for a new --user: call_handler|dispatcher|duty_manager|planner|admin"
+    )
     parser.add_argument("--server", help="central server URL")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -63,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
 
     incident = command("incident", "create, log and list incidents")
-    isub = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
+    isub = incident.add_subparsers(
+        dest="incident_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
     new = isub.add_parser("new", help="open an incident")
     _common(new, suppress=True)
     new.add_argument("--summary", required=True)
@@ -114,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (CommandError, DomainError, StoreError, ValueError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"{PROG}: error: the store could not be read: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -178,7 +196,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _incident(args: argparse.Namespace) -> int:
-    from osc_console.services.incidents import IncidentService, Location, NewIncident
+    from osc_console.services.incidents import (
+        IncidentService,
+        Location,
+        NewIncident,
+        incident_summary,
+    )
 
     author = _author(args)
     with _open_store(args) as store:
@@ -201,7 +224,7 @@ def _incident(args: argparse.Namespace) -> int:
                 occurred_at=args.occurred_at,
             )
             outcome = service.open_incident(new)
-            _emit(args, outcome.incident.to_dict(), f"opened {outcome.incident.ref}")
+            _emit(args, incident_summary(outcome.incident), f"opened {outcome.incident.ref}")
         elif args.incident_command == "log":
             visibility = (
                 _enum(Visibility, args.visibility, "visibility") if args.visibility else None
@@ -243,16 +266,14 @@ def _list(args: argparse.Namespace, store: Store, viewer: Agency) -> int:
 
 
 def _show(args: argparse.Namespace, store: Store, service: Any) -> int:
+    from osc_console.services.incidents import incident_summary
     from osc_console.store.queries import timeline
 
     state = service.find(args.ref)
     events = timeline(store.conn, state.id, service.author.agency)
     if getattr(args, "json", False):
-        print(
-            json.dumps(
-                {"incident": state.to_dict(), "timeline": [e.to_wire() for e in events]}, indent=2
-            )
-        )
+        data = {"incident": incident_summary(state), "timeline": [e.to_wire() for e in events]}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     print(f"{state.ref}  {state.status}  {state.value('summary')}")
     for event in events:

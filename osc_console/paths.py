@@ -43,3 +43,10 @@ def store_path(directory: Path, realm: str) -> Path:
     if kind != "exercise" or not slug:
         raise ValueError(f"realm {realm!r} must be 'live' or 'exercise:<slug>'")
     return directory / f"exercise-{slug}.db"
+
+
+def window_settings_path() -> Path:
+    """Window geometry and theme (QSettings INI): the only settings Qt keeps for us."""
+    folder = config_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "window.ini"

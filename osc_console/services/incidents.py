@@ -29,8 +29,10 @@ class Location:
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"text": self.text.strip()}
-        if self.lat is not None and self.lon is not None:
+        # Both or neither: one alone is passed on so that validation names the mistake.
+        if self.lat is not None:
             payload["lat"] = self.lat
+        if self.lon is not None:
             payload["lon"] = self.lon
         if self.camera_id:
             payload["camera_id"] = self.camera_id
@@ -275,13 +277,56 @@ class IncidentService:
 
     def _with_gazetteer(self, location: Location) -> Location:
         """Fill coordinates from the gazetteer when the operator picked a known place."""
-        if location.lat is not None:
+        if location.lat is not None or location.lon is not None:
             return location
         place = self.store.reference.places.get(location.text.strip())
         if place is None:
             return location
         camera = location.camera_id or None
         return Location(place.name, place.lat, place.lon, camera)
+
+
+def incident_summary(state: IncidentState) -> dict[str, Any]:
+    """The stable, documented shape scripts receive for an incident (``--json``)."""
+    location = state.value("location") or {}
+    return {
+        "id": state.id,
+        "ref": state.ref,
+        "realm": state.realm,
+        "status": state.status,
+        "summary": state.value("summary"),
+        "category": state.value("category"),
+        "grade": state.value("grade"),
+        "council_priority": state.value("council_priority"),
+        "source": state.value("source"),
+        "location": dict(location),
+        "lead_agency": state.value("lead_agency"),
+        "visibility": state.visibility,
+        "classification": state.classification,
+        "opened_at": state.opened_at,
+        "opened_by": state.opened_by,
+        "workstation": state.opened_workstation,
+        "closing_category": state.closing_category,
+        "resolution": state.resolution,
+        "closed_at": state.closed_at,
+        "assignments": [
+            {
+                "id": a.id,
+                "team": a.team,
+                "agency": a.agency,
+                "status": a.status,
+                "times": dict(a.times),
+            }
+            for a in state.assignments.values()
+        ],
+        "log_entries": state.log_count,
+        "decisions": state.decision_count,
+        "amendments": state.amendment_count,
+        "conflicts": {
+            name: [{"value": c.value, "actor": c.actor, "workstation": c.workstation} for c in cs]
+            for name, cs in state.conflicts.items()
+        },
+    }
 
 
 def _clean_caller(caller: Mapping[str, str] | None) -> dict[str, str] | None:

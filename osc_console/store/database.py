@@ -12,23 +12,49 @@ from pathlib import Path
 
 import sqlite_utils
 
-from osc_console.store.errors import NewerSchemaError, NotAStoreError, StoreError
+from osc_console.store.errors import NewerSchemaError, NotAStoreError, StoreError, StoreWriteError
 from osc_console.store.migrations import APPLICATION_ID, LATEST_VERSION, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def inspect_file(path: Path) -> int:
-    """The schema version of an existing store file (0 for an empty one), or raise."""
+    """The schema version of an existing store file (0 for an empty one), or raise.
+
+    Read from the file header itself (application id at byte 68, user version at 60, schema
+    cookie at 40), so a refused file is never opened by SQLite: not even a -wal or -shm file
+    appears beside it. Only when a -wal file already exists (the header may be stale) is the
+    file asked through a read-only connection.
+    """
     try:
         with path.open("rb") as handle:
-            header = handle.read(16)
+            header = handle.read(100)
     except OSError as exc:
         raise StoreError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     if not header:
         return 0
-    if header != SQLITE_HEADER:
+    if not header.startswith(SQLITE_HEADER) or len(header) < 100:
         raise NotAStoreError(f"{path} is not an OSC Console store: it is not an SQLite database")
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        app_id, version, has_schema = _ask_sqlite(path)
+    else:
+        app_id = int.from_bytes(header[68:72], "big")
+        version = int.from_bytes(header[60:64], "big")
+        has_schema = int.from_bytes(header[40:44], "big") > 0
+    if app_id != APPLICATION_ID and (app_id != 0 or has_schema):
+        raise NotAStoreError(
+            f"{path} is an SQLite database of another program, not an OSC Console store"
+        )
+    if version > LATEST_VERSION:
+        raise NewerSchemaError(
+            f"{path} was written by a newer OSC Console (schema {version}; this program "
+            f"understands up to {LATEST_VERSION}). Upgrade OSC Console; the file was not changed."
+        )
+    return version
+
+
+def _ask_sqlite(path: Path) -> tuple[int, int, bool]:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -39,16 +65,7 @@ def inspect_file(path: Path) -> int:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise NotAStoreError(f"{path} is not a readable OSC Console store: {exc}") from exc
-    if app_id != APPLICATION_ID and (app_id != 0 or tables > 0):
-        raise NotAStoreError(
-            f"{path} is an SQLite database of another program, not an OSC Console store"
-        )
-    if version > LATEST_VERSION:
-        raise NewerSchemaError(
-            f"{path} was written by a newer OSC Console (schema {version}; this program "
-            f"understands up to {LATEST_VERSION}). Upgrade OSC Console; the file was not changed."
-        )
-    return int(version)
+    return int(app_id), int(version), tables > 0
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -67,18 +84,52 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_database(path: Path) -> sqlite_utils.Database:
-    """Open (creating if need be) and migrate a store file to the latest schema."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def open_database(path: Path, realm: str) -> sqlite_utils.Database:
+    """Open (creating if need be) a store of ``realm`` and migrate it to the latest schema.
+
+    The realm is checked before any migration, so a file of another realm is left as it was.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{path.parent}: cannot be created ({exc.strerror or exc})") from exc
     version = inspect_file(path) if path.exists() else 0
     try:
         conn = connect(path)
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot be opened ({exc})") from exc
-    db = sqlite_utils.Database(conn)
-    if version < LATEST_VERSION:
-        migrate(db, version)
+        raise _opening_error(path, exc) from exc
+    try:
+        if version >= 1:
+            stored = conn.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone()
+            if stored is not None and stored[0] != realm:
+                raise StoreError(
+                    f"{path} holds realm {stored[0]!r}, not {realm!r}; nothing was changed"
+                )
+        db = sqlite_utils.Database(conn)
+        if version < LATEST_VERSION:
+            migrate(db, version)
+        if conn.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone() is None:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('realm', ?)", (realm,))
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _opening_error(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
     return db
+
+
+def _opening_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return StoreWriteError(
+            f"{path}: cannot be opened for writing (the file or its folder is read-only)"
+        )
+    if isinstance(exc, sqlite3.DatabaseError) and (
+        "malformed" in text or "not a database" in text or "corrupt" in text
+    ):
+        return NotAStoreError(f"{path} is damaged and cannot be used: {text}")
+    return StoreError(f"{path}: cannot be opened ({text})")
 
 
 def migrate(db: sqlite_utils.Database, current: int) -> None:

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import HybridClock, Stamp, from_iso, london_date, to_iso
-from osc_console.models.errors import ValidationError
+from osc_console.models.errors import DomainError, ValidationError
 from osc_console.models.events import Author, Event, EventDraft, canonical_json, event_hash, seal
 from osc_console.models.ids import uuid7
 from osc_console.models.incident import REALM_PATTERN
@@ -30,7 +30,7 @@ from osc_console.models.rules import check_draft
 from osc_console.models.users import User, make_user
 from osc_console.store import rows
 from osc_console.store.database import open_database
-from osc_console.store.errors import StoreError, StoreWriteError
+from osc_console.store.errors import NotAStoreError, StoreError, StoreWriteError
 
 # A local append indexes the search backlog itself only when it is this small; a larger one
 # (after a big sync pull) is left to index_pending so that Enter never waits for it.
@@ -95,20 +95,12 @@ class Store:
     ) -> Store:
         if not REALM_PATTERN.match(realm):
             raise StoreError(f"realm {realm!r} must be 'live' or 'exercise:<slug>'")
-        db = open_database(path)
-        stored = db.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone()
-        if stored is None:
-            try:
-                db.execute("INSERT INTO meta (key, value) VALUES ('realm', ?)", [realm])
-            except sqlite3.Error as exc:
-                db.conn.close()
-                raise StoreWriteError(f"{path}: cannot be written ({exc})") from exc
-        elif stored[0] != realm:
+        db = open_database(path, realm)
+        try:
+            return cls(db, path, realm, wall=wall)
+        except sqlite3.DatabaseError as exc:
             db.conn.close()
-            raise StoreError(
-                f"{path} holds realm {stored[0]!r}, not {realm!r}; nothing was changed"
-            )
-        return cls(db, path, realm, wall=wall)
+            raise NotAStoreError(f"{path} is damaged and cannot be used: {exc}") from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -514,8 +506,13 @@ class Store:
         return IncidentState.from_dict(json.loads(row[0])) if row else None
 
     def incident_by_ref(self, ref: str) -> IncidentState | None:
-        row = self.conn.execute("SELECT state FROM incidents WHERE ref = ?", (ref,)).fetchone()
-        return IncidentState.from_dict(json.loads(row[0])) if row else None
+        found = self.conn.execute("SELECT state FROM incidents WHERE ref = ?", (ref,)).fetchall()
+        if len(found) > 1:
+            raise DomainError(
+                f"reference {ref} names {len(found)} incidents (two workstations share a code?); "
+                "use the incident id"
+            )
+        return IncidentState.from_dict(json.loads(found[0][0])) if found else None
 
     def events_of(self, incident_id: str) -> list[Event]:
         cursor = self.conn.execute(

@@ -66,6 +66,8 @@ def check_store(store: Store, progress: Progress | None = None) -> CheckReport:
     say = progress or (lambda _: None)
     say("SQLite integrity")
     _sqlite(store.conn, report)
+    if not report.ok:
+        return report  # a damaged file: reading further would only repeat the same fault
     say("events and chains")
     _events(store, report)
     say("projections")
@@ -77,7 +79,10 @@ def check_store(store: Store, progress: Progress | None = None) -> CheckReport:
 
 
 def _sqlite(conn: sqlite3.Connection, report: CheckReport) -> None:
-    result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    try:
+        result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        result = [f"the file is damaged: {exc}"]
     if result != ["ok"]:
         for line in result[:20]:
             report.problems.append(Problem("sqlite", "integrity_check", line))
@@ -184,6 +189,18 @@ def _projections(store: Store, report: CheckReport) -> None:
                 )
         for row in rows.assignment_rows(state):
             expected_assignments[row[0]] = row
+    refs: dict[str, int] = {}
+    for (ref,) in conn.execute("SELECT ref FROM incidents"):
+        refs[ref] = refs.get(ref, 0) + 1
+    for ref, count in sorted(refs.items()):
+        if count > 1:
+            report.warnings.append(
+                Problem(
+                    "projection",
+                    f"reference {ref}",
+                    f"used by {count} incidents: two workstations share a code",
+                )
+            )
     for incident_id in stored:
         report.problems.append(
             Problem("projection", f"incident {incident_id}", "in incidents but no event opened it")

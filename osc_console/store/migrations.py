@@ -67,7 +67,7 @@ _INITIAL = """
         -- Projections: rebuilt from the log by `osc-console check` and compared.
         CREATE TABLE incidents (
             id TEXT PRIMARY KEY,
-            ref TEXT NOT NULL UNIQUE,
+            ref TEXT NOT NULL,
             realm TEXT NOT NULL,
             status TEXT NOT NULL,
             is_open INTEGER NOT NULL,
@@ -97,6 +97,9 @@ _INITIAL = """
             state TEXT NOT NULL
         );
         CREATE INDEX incidents_queue ON incidents (is_open, urgency, opened_at);
+        -- Not UNIQUE: two workstations misconfigured with one code could both make a ref.
+        -- Both incidents are kept (never lose an entry); `check` reports the clash.
+        CREATE INDEX incidents_ref ON incidents (ref);
         CREATE INDEX incidents_opened ON incidents (opened_at);
         CREATE INDEX incidents_location ON incidents (location, opened_at);
 

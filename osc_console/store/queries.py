@@ -129,7 +129,7 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
     if f.opened_by:
         clauses.append("opened_by = ?")
         params.append(f.opened_by)
-    if f.search:
+    if f.search and f.search.strip():
         match = fts_query(f.search)
         if match is None:
             clauses.append("0")

@@ -1,54 +1,423 @@
-"""The console's main window. For now: who, where, realm and the store's state at a glance.
+"""The console's main window: composes the queue and the detail, menus, toolbar, status bar.
 
-The queue, detail and timeline panels arrive with the console issue; this window already
-answers two of the operator's questions (where am I, is my data here).
+No SQL and no HTTP here: panels ask the session for what they show, and every action opens a
+quick dialog that writes through the session. Which actions exist depends on the signed-in
+user's role: an action the role may not take is not offered at all.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from osc_console.models.agencies import Agency
-from osc_console.models.events import Author
-from osc_console.store.event_store import Store
-from osc_console.store.queries import QueueFilter, StatusFilter, queue_count
-from osc_console.ui.qt import QtCore, QtWidgets
+from osc_console.paths import window_settings_path
+from osc_console.models.clock import LONDON
+from osc_console.models.users import Action
+from osc_console.ui.detail.panel import IncidentDetailPanel
+from osc_console.ui.qt import QtCore, QtGui, QtWidgets
+from osc_console.ui.queue.panel import QueuePanel
+from osc_console.ui.session import ConsoleSession
+from osc_console.ui.theme import apply_theme, current_palette
+
+# (keys, what it does, action name): the single list behind menus, toolbar and Help.
+SHORTCUTS: list[tuple[str, str, str]] = [
+    ("Ctrl+N", "New incident", "new_incident"),
+    ("Ctrl+L", "Focus the log entry line", "focus_entry"),
+    ("F6", "Focus the queue", "focus_queue"),
+    ("Ctrl+F", "Search incidents and logs", "search"),
+    ("Alt+Down", "Next incident", "next_incident"),
+    ("Alt+Up", "Previous incident", "previous_incident"),
+    ("Ctrl+Shift+A", "Assign a team", "assign"),
+    ("Ctrl+G", "Change grade or priority", "grade"),
+    ("Ctrl+Shift+S", "Change status", "status"),
+    ("Ctrl+D", "Record a decision", "decision"),
+    ("Ctrl+Shift+C", "Close the incident", "close"),
+    ("Ctrl+Shift+R", "Reopen the incident", "reopen"),
+    ("F5", "Refresh (sync now when a server is set)", "refresh"),
+    ("Ctrl+T", "Switch dark / light theme", "theme"),
+    ("F1", "Keyboard shortcuts", "shortcuts"),
+    ("Ctrl+Q", "Quit", "quit"),
+]
+
+# Which role permission each incident action needs.
+_NEEDS: dict[str, Action] = {
+    "new_incident": Action.OPEN_INCIDENT,
+    "assign": Action.ASSIGN,
+    "grade": Action.CHANGE_GRADE,
+    "status": Action.CHANGE_STATUS,
+    "decision": Action.DECIDE,
+    "close": Action.CLOSE,
+    "reopen": Action.REOPEN,
+    "focus_entry": Action.LOG,
+}
+
+
+class HeaderBar(QtWidgets.QFrame):
+    """Who, where, which realm, the time, and whether the server is reachable."""
+
+    def __init__(self, session: ConsoleSession) -> None:
+        super().__init__()
+        self.session = session
+        self.setObjectName("headerBar")
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        self.identity = QtWidgets.QLabel()
+        self.identity.setAccessibleName("Signed-in user, workstation and realm")
+        self.identity.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.clock = QtWidgets.QLabel()
+        self.clock.setAccessibleName("Local time")
+        self.connection = QtWidgets.QLabel()
+        self.connection.setAccessibleName("Server connection")
+        layout.addWidget(self.identity, 1)
+        layout.addWidget(self.clock)
+        layout.addSpacing(16)
+        layout.addWidget(self.connection)
+        self.refresh_identity()
+        self.set_connection("Local only", "no server set: entries are kept on this workstation")
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start(1000)
+        self.tick()
+
+    def refresh_identity(self) -> None:
+        user = self.session.user
+        who = user.label if user else "nobody signed in"
+        self.identity.setText(
+            f"<b>OSC Console</b> · {who} · {self.session.workstation} · <b>{self.session.realm}</b>"
+        )
+
+    def set_connection(self, text: str, detail: str) -> None:
+        palette = current_palette()
+        self.connection.setText(f"<span style='color:{palette.muted}'>●</span> {text}")
+        self.connection.setToolTip(detail)
+
+    def tick(self) -> None:
+        now = datetime.now(UTC)
+        local = now.astimezone(LONDON)
+        self.clock.setText(f"{local:%H:%M:%S} {local.tzname()} ({now:%H:%M}Z)")
+
+
+class ExerciseBanner(QtWidgets.QFrame):
+    """Full width and impossible to hide while the console is in an exercise realm."""
+
+    def __init__(self, realm: str) -> None:
+        super().__init__()
+        self.setProperty("role", "banner")
+        layout = QtWidgets.QHBoxLayout(self)
+        label = QtWidgets.QLabel(f"EXERCISE EXERCISE EXERCISE — {realm.partition(':')[2]}")
+        label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        label.setStyleSheet(
+            "color: white; font-weight: 800; font-size: 13pt; background: transparent;"
+        )
+        label.setAccessibleName("Exercise banner")
+        layout.addWidget(label)
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, store: Store, author: Author) -> None:
+    def __init__(
+        self, session: ConsoleSession, *, settings: QtCore.QSettings | None = None
+    ) -> None:
         super().__init__()
-        self.store = store
-        self.author = author
-        self.setWindowTitle(f"OSC Console · {author.actor} · {author.workstation} · {store.realm}")
-        self.resize(1280, 800)
-        central = QtWidgets.QWidget()
-        layout = QtWidgets.QVBoxLayout(central)
-        header = QtWidgets.QLabel(
-            f"<b>OSC Console</b> · {author.actor} ({Agency(author.agency).label}) · "
-            f"{author.workstation} · realm <b>{store.realm}</b>"
+        self.session = session
+        self.settings = settings or QtCore.QSettings(
+            str(window_settings_path()), QtCore.QSettings.Format.IniFormat
         )
-        header.setAccessibleName("Signed-in user, workstation and realm")
-        layout.addWidget(header)
-        self.summary = QtWidgets.QLabel()
-        self.summary.setAccessibleName("Store summary")
-        self.summary.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.summary, 1)
+        self.setWindowTitle(f"OSC Console · {session.workstation} · {session.realm}")
+        self.setMinimumSize(960, 600)
+        self.resize(1440, 900)
+        self._dialog: QtWidgets.QDialog | None = None
+
+        self.queue = QueuePanel(session)
+        self.detail = IncidentDetailPanel(session)
+        self.header = HeaderBar(session)
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.queue)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 6)
+        self.splitter.setChildrenCollapsible(False)
+
+        central = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        if session.realm.startswith("exercise:"):
+            self.banner: ExerciseBanner | None = ExerciseBanner(session.realm)
+            column.addWidget(self.banner)
+        else:
+            self.banner = None
+        column.addWidget(self.header)
+        column.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        self.statusBar().showMessage("offline: local only")
-        self.refresh()
+
+        self.actions_by_name: dict[str, QtGui.QAction] = {}
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+        self._wire()
+        self._restore_layout()
+        self.update_actions()
+
+        self._checkpoint = QtCore.QTimer(self)
+        self._checkpoint.timeout.connect(self._idle_checkpoint)
+        self._checkpoint.start(60_000)
+
+    # ---- construction --------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        handlers: dict[str, Callable[[], Any]] = {
+            "new_incident": self.new_incident,
+            "focus_entry": self.detail.focus_entry,
+            "focus_queue": self.queue.focus_queue,
+            "search": self.queue.focus_search,
+            "next_incident": self.queue.select_next,
+            "previous_incident": self.queue.select_previous,
+            "assign": self.assign,
+            "grade": self.change_grade,
+            "status": self.change_status,
+            "decision": self.record_decision,
+            "close": self.close_incident,
+            "reopen": self.reopen_incident,
+            "refresh": self.refresh,
+            "theme": self.toggle_theme,
+            "shortcuts": self.show_shortcuts,
+            "quit": self.close,
+        }
+        for keys, text, name in SHORTCUTS:
+            action = QtGui.QAction(text, self)
+            action.setObjectName(f"action_{name}")
+            action.setShortcut(QtGui.QKeySequence(keys))
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{text} ({keys})")
+            action.triggered.connect(handlers[name])
+            self.addAction(action)
+            self.actions_by_name[name] = action
+
+    def _build_menus_and_toolbar(self) -> None:
+        a = self.actions_by_name
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(a["new_incident"])
+        file_menu.addSeparator()
+        file_menu.addAction(a["quit"])
+        incident = bar.addMenu("&Incident")
+        for name in ("focus_entry", "assign", "grade", "status", "decision", "close", "reopen"):
+            incident.addAction(a[name])
+        view = bar.addMenu("&View")
+        for name in (
+            "focus_queue",
+            "search",
+            "next_incident",
+            "previous_incident",
+            "refresh",
+            "theme",
+        ):
+            view.addAction(a[name])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a["shortcuts"])
+
+        self.toolbar = QtWidgets.QToolBar("Main")
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for name in ("new_incident", "assign", "grade", "status", "close", "reopen"):
+            self.toolbar.addAction(a[name])
+        self.addToolBar(self.toolbar)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.save_label = QtWidgets.QLabel("Ready")
+        self.save_label.setAccessibleName("Save state")
+        self.mode_label = QtWidgets.QLabel("offline: local only")
+        self.mode_label.setAccessibleName("Sync state")
+        self.pending_label = QtWidgets.QLabel()
+        self.pending_label.setAccessibleName("Entries waiting to sync")
+        bar.addWidget(self.save_label, 1)
+        bar.addPermanentWidget(self.pending_label)
+        bar.addPermanentWidget(self.mode_label)
+        self._refresh_pending()
+
+    def _wire(self) -> None:
+        signals = self.session.signals
+        self.queue.incident_selected.connect(self._incident_selected)
+        signals.save_state.connect(self._save_state)
+        signals.changes_applied.connect(lambda _changes: self._refresh_pending())
+        signals.changes_applied.connect(lambda _changes: self.update_actions())
+        self.detail.assign_requested.connect(self.assign)
+        self.detail.update_assignment_requested.connect(self.update_assignment)
+        self.detail.withdraw_requested.connect(self.withdraw_assignment)
+        self.detail.amend_requested.connect(self.amend_entry)
+        self.detail.resolve_conflict_requested.connect(self.resolve_conflict)
+        self.detail.loaded.connect(self.update_actions)
+
+    # ---- state ---------------------------------------------------------------------------
+    def _incident_selected(self, incident_id: str) -> None:
+        self.detail.show_incident(incident_id or None)
+        self.update_actions()
+
+    def update_actions(self, *_: object) -> None:
+        """Offer only what this role may do, and only what makes sense for this incident."""
+        state = self.detail.state
+        selected = state is not None
+        closed = bool(state and state.is_closed)
+        needs_open = {"assign", "grade", "status", "close"}
+        for name, action in self.actions_by_name.items():
+            needed = _NEEDS.get(name)
+            allowed = needed is None or self.session.may(needed)
+            action.setVisible(allowed)
+            if name in needs_open:
+                action.setEnabled(allowed and selected and not closed)
+            elif name == "reopen":
+                action.setEnabled(allowed and closed)
+            elif name in {"decision", "focus_entry"}:
+                action.setEnabled(allowed and selected)
+
+    def _save_state(self, state: str, message: str) -> None:
+        palette = current_palette()
+        colour = {"saving": palette.muted, "saved": palette.ok, "failed": palette.danger}.get(
+            state, palette.text
+        )
+        mark = {"saved": "✓ ", "failed": "✗ "}.get(state, "")
+        self.save_label.setText(f"<span style='color:{colour}'>{mark}{message}</span>")
+        if state == "failed":
+            self.save_label.setToolTip(message)
+
+    def _refresh_pending(self) -> None:
+        self.session.read(
+            lambda store: store.pending_count(),
+            lambda count: self.pending_label.setText(f"{count} not yet synced"),
+        )
+
+    # ---- actions -------------------------------------------------------------------------
+    def _open(
+        self, dialog: QtWidgets.QDialog, on_accept: Callable[[Any], None] | None = None
+    ) -> None:
+        self._dialog = dialog
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def finished(result: int) -> None:
+            if result == QtWidgets.QDialog.DialogCode.Accepted and on_accept is not None:
+                on_accept(dialog)
+            self._dialog = None
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _with_incident(self, make: Callable[[Any], QtWidgets.QDialog]) -> None:
+        state = self.detail.state
+        if state is None:
+            self.statusBar().showMessage("Select an incident first", 4000)
+            return
+        self._open(make(state))
+
+    def new_incident(self) -> None:
+        from osc_console.ui.dialogs.new_incident import NewIncidentDialog
+
+        def opened(dialog: Any) -> None:
+            outcome = getattr(dialog, "outcome", None)
+            if outcome is not None:
+                self.queue.select_incident(outcome.incident.id)
+
+        self._open(NewIncidentDialog(self.session, self), opened)
+
+    def assign(self) -> None:
+        from osc_console.ui.dialogs.assign import AssignDialog
+
+        self._with_incident(lambda state: AssignDialog(self.session, state, self))
+
+    def update_assignment(self, assignment_id: str) -> None:
+        from osc_console.ui.dialogs.assignment_status import AssignmentStatusDialog
+
+        self._with_incident(
+            lambda state: AssignmentStatusDialog(self.session, state, assignment_id, self)
+        )
+
+    def withdraw_assignment(self, assignment_id: str) -> None:
+        from osc_console.ui.dialogs.assignment_status import WithdrawDialog
+
+        self._with_incident(lambda state: WithdrawDialog(self.session, state, assignment_id, self))
+
+    def change_grade(self) -> None:
+        from osc_console.ui.dialogs.grade import GradeDialog
+
+        self._with_incident(lambda state: GradeDialog(self.session, state, self))
+
+    def change_status(self) -> None:
+        from osc_console.ui.dialogs.status import StatusDialog
+
+        self._with_incident(lambda state: StatusDialog(self.session, state, self))
+
+    def record_decision(self) -> None:
+        from osc_console.ui.dialogs.decision import DecisionDialog
+
+        self._with_incident(lambda state: DecisionDialog(self.session, state, self))
+
+    def close_incident(self) -> None:
+        from osc_console.ui.dialogs.close import CloseDialog
+
+        self._with_incident(lambda state: CloseDialog(self.session, state, self))
+
+    def reopen_incident(self) -> None:
+        from osc_console.ui.dialogs.close import ReopenDialog
+
+        self._with_incident(lambda state: ReopenDialog(self.session, state, self))
+
+    def amend_entry(self, event_id: str) -> None:
+        from osc_console.ui.dialogs.amend import AmendDialog
+
+        state = self.detail.state
+        if state is None:
+            return
+        self.session.read(
+            lambda store: store.event(event_id),
+            lambda event: (
+                event is not None and self._open(AmendDialog(self.session, state, event, self))
+            ),
+        )
+
+    def resolve_conflict(self, field: str) -> None:
+        from osc_console.ui.dialogs.conflict import ResolveConflictDialog
+
+        self._with_incident(lambda state: ResolveConflictDialog(self.session, state, field, self))
 
     def refresh(self) -> None:
-        open_count = queue_count(
-            self.store.conn, QueueFilter(viewer=self.author.agency, status=StatusFilter.OPEN)
-        )
-        self.summary.setText(
-            f"{open_count} open incidents · {self.store.event_count()} events in {self.store.path}"
-        )
+        self.queue.reload()
+        self.detail.show_incident(self.detail.incident_id)
 
+    def toggle_theme(self) -> None:
+        app = QtWidgets.QApplication.instance()
+        if isinstance(app, QtWidgets.QApplication):
+            name = "light" if current_palette().name == "dark" else "dark"
+            apply_theme(app, name)
+            self.settings.setValue("theme", name)
 
-def run(store: Store, author: Author) -> int:
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
-    window = MainWindow(store, author)
-    window.show()
-    return int(app.exec())
+    def show_shortcuts(self) -> None:
+        from osc_console.ui.dialogs.shortcuts import ShortcutsDialog
+
+        self._open(ShortcutsDialog([(keys, text) for keys, text, _ in SHORTCUTS], self))
+
+    # ---- layout memory and shutdown ------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("windowState")
+        if isinstance(state, QtCore.QByteArray):
+            self.restoreState(state)
+        splitter = self.settings.value("splitter")
+        if isinstance(splitter, QtCore.QByteArray):
+            self.splitter.restoreState(splitter)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.settings.setValue("splitter", self.splitter.saveState())
+        self.settings.sync()
+
+    def _idle_checkpoint(self) -> None:
+        if self.session.worker.pending == 0:
+            self.session.run(lambda store: store.checkpoint())
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
