@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 HLC_COUNTER_DIGITS = 6
+COUNTER_LIMIT = 10**HLC_COUNTER_DIGITS
 MAX_FORWARD_MS = 5 * 60 * 1000
 
 
@@ -34,7 +35,12 @@ class Stamp:
     @classmethod
     def parse(cls, text: str) -> Stamp:
         ms, _, counter = text.partition("-")
-        if len(ms) != 13 or not ms.isdigit() or not counter.isdigit():
+        if (
+            len(ms) != 13
+            or not ms.isdigit()
+            or len(counter) != HLC_COUNTER_DIGITS
+            or not counter.isdigit()
+        ):
             raise ValueError(f"not a clock stamp: {text!r}")
         return cls(int(ms), int(counter))
 
@@ -81,8 +87,10 @@ class HybridClock:
             physical = self._wall()
             if physical > self._last.ms:
                 self._last = Stamp(physical, 0)
-            else:
+            elif self._last.counter + 1 < COUNTER_LIMIT:
                 self._last = Stamp(self._last.ms, self._last.counter + 1)
+            else:  # the counter's text would grow a digit and sort wrongly: borrow a millisecond
+                self._last = Stamp(self._last.ms + 1, 0)
             return self._last
 
     def observe(self, remote: Stamp) -> bool:

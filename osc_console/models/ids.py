@@ -23,18 +23,22 @@ _last_rand_a = 0
 def uuid7(now_ms: int | None = None) -> str:
     """A new UUIDv7 as a lower-case string."""
     global _last_ms, _last_rand_a
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
     rand = int.from_bytes(os.urandom(10), "big")
     rand_a = rand >> 68  # 12 bits
     rand_b = rand & ((1 << 62) - 1)
-    with _lock:
-        if ms <= _last_ms and now_ms is None:
-            ms = _last_ms
-            rand_a = _last_rand_a + 1
-            if rand_a >= 1 << 12:  # 4096 ids in one millisecond: borrow the next one
-                ms += 1
-                rand_a = 0
-        _last_ms, _last_rand_a = ms, rand_a
+    if now_ms is not None:
+        # An id for a given time (imports, benchmarks): leaves the live sequence alone.
+        ms = now_ms
+    else:
+        with _lock:
+            ms = int(time.time() * 1000)
+            if ms <= _last_ms:
+                ms = _last_ms
+                rand_a = _last_rand_a + 1
+                if rand_a >= 1 << 12:  # 4096 ids in one millisecond: borrow the next one
+                    ms += 1
+                    rand_a = 0
+            _last_ms, _last_rand_a = ms, rand_a
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
     value |= rand_a << 64

@@ -195,7 +195,7 @@ def _changes(value: Any, ref: ReferenceData) -> None:
         try:
             spec.check(item, ref)
         except ValueError as exc:
-            raise ValueError(f"{name} {exc}") from None
+            raise ValueError(f"{name}: {exc}") from None
 
 
 _UPDATABLE: dict[str, FieldSpec] = {
@@ -369,6 +369,16 @@ def validate_payload(
             spec.check(payload[spec.name], ref)
         except ValueError as exc:
             raise ValidationError(f"payload.{spec.name}", str(exc)) from None
+    if kind == Kind.CONFLICT_RESOLVED:
+        field = _UPDATABLE[payload["field"]]
+        value = payload.get("value")
+        if value is None and not field.nullable:
+            raise ValidationError("payload.value", f"{field.name} cannot be empty")
+        if value is not None:
+            try:
+                field.check(value, ref)
+            except ValueError as exc:
+                raise ValidationError("payload.value", f"{field.name} {exc}") from None
     if kind == Kind.INCIDENT_OPENED and not (
         payload.get("grade") or payload.get("council_priority")
     ):

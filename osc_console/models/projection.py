@@ -291,11 +291,16 @@ def _set_field(state: IncidentState, name: str, value: Any, event: Event) -> Non
     current = state.fields.get(name)
     seen = event.base.get(name)
     new = Stamped.of(value, event)
+    candidates = state.conflicts.get(name)
     if current is not None and seen != current.event_id:
+        # Made without seeing the value it replaces: keep both for a person to choose.
         candidates = state.conflicts.setdefault(name, [])
         if all(c.event_id != current.event_id for c in candidates):
             candidates.append(current)
         candidates.append(new)
+    elif candidates and current is not None:
+        # An edit of the value it saw supersedes that candidate; the conflict goes on with it.
+        state.conflicts[name] = [new if c.event_id == current.event_id else c for c in candidates]
     state.fields[name] = new
 
 
@@ -303,6 +308,13 @@ def _conflict_resolved(state: IncidentState, event: Event, ref: ReferenceData) -
     name = event.payload["field"]
     seen = set(event.refs)
     unseen = [c for c in state.conflicts.get(name, []) if c.event_id not in seen]
+    current = state.fields.get(name)
+    if (
+        current is not None
+        and current.event_id not in seen
+        and all(c.event_id != current.event_id for c in unseen)
+    ):
+        unseen.append(current)  # a value set after the resolver looked: still in conflict
     resolution = Stamped.of(event.payload["value"], event)
     state.fields[name] = resolution
     if unseen:

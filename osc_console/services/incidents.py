@@ -205,12 +205,15 @@ class IncidentService:
     ) -> Outcome:
         state = self.find(incident)
         candidates = state.conflicts.get(field, [])
+        seen = [c.event_id for c in candidates]
+        if (current := state.stamp_of(field)) is not None:
+            seen.append(current)
         draft = EventDraft(
             Kind.CONFLICT_RESOLVED,
             {"field": field, "value": value, "reason": reason},
             incident_id=state.id,
             visibility=Visibility(state.visibility),
-            refs=tuple(c.event_id for c in candidates),
+            refs=tuple(seen),
         )
         return self._write([draft])
 

@@ -18,7 +18,14 @@ from typing import Any
 import sqlite_utils
 
 from osc_console.models.changes import ChangeSet
-from osc_console.models.clock import HybridClock, Stamp, from_iso, london_date, to_iso
+from osc_console.models.clock import (
+    MAX_FORWARD_MS,
+    HybridClock,
+    Stamp,
+    from_iso,
+    london_date,
+    to_iso,
+)
 from osc_console.models.errors import DomainError, ValidationError
 from osc_console.models.events import Author, Event, EventDraft, canonical_json, event_hash, seal
 from osc_console.models.ids import uuid7
@@ -119,8 +126,25 @@ class Store:
         return int(self._wall().timestamp() * 1000)
 
     def _last_stamp(self) -> Stamp | None:
+        """Where the clock starts: past everything held, but never past the forward cap.
+
+        A remote stamp far in the future was stored without dragging the clock along; reading
+        it back at start-up must not do so either. Our own chains' stamps always count.
+        """
         row = self.conn.execute("SELECT max(hlc) FROM events").fetchone()
-        return Stamp.parse(row[0]) if row and row[0] else None
+        if not row or not row[0]:
+            return None
+        held = Stamp.parse(row[0])
+        cap = Stamp(self._wall_ms() + MAX_FORWARD_MS, 0)
+        start = min(held, cap)
+        for (key,) in self.conn.execute("SELECT key FROM meta WHERE key LIKE 'chain.%'"):
+            own = self.conn.execute(
+                "SELECT hlc FROM events WHERE workstation = ? ORDER BY device_seq DESC LIMIT 1",
+                (key.removeprefix("chain."),),
+            ).fetchone()
+            if own is not None:
+                start = max(start, Stamp.parse(own[0]))
+        return start
 
     # ---- the one door for local writes -----------------------------------------------------
     def append(self, draft: EventDraft, author: Author) -> tuple[Event, ChangeSet]:
