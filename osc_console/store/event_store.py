@@ -416,6 +416,7 @@ class Store:
             tuple(e.id for e in events),
             frozenset(by_incident),
             frozenset(new_incidents),
+            frozenset(e.kind for e in events),
         )
 
     def _index_incidents(self, incident_ids: list[str]) -> None:

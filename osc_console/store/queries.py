@@ -48,6 +48,15 @@ class QueueFilter:
     order: QueueOrder = QueueOrder.URGENCY
     descending: bool = False  # reverses the order (a second click on a column header)
 
+    def __post_init__(self) -> None:
+        # Values often arrive as plain strings (combo box data, JSON): make them the enums
+        # the query compares with, or fail here with a clear message.
+        object.__setattr__(self, "viewer", Agency(self.viewer))
+        object.__setattr__(self, "status", StatusFilter(self.status))
+        object.__setattr__(self, "order", QueueOrder(self.order))
+        if self.lead_agency is not None:
+            object.__setattr__(self, "lead_agency", Agency(self.lead_agency))
+
 
 @dataclass(frozen=True, slots=True)
 class QueueRow:

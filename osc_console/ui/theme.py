@@ -119,6 +119,15 @@ def stylesheet(p: Palette) -> str:
     QStatusBar {{ background: {p.base}; border-top: 1px solid {p.border}; }}
     QTabBar::tab {{ background: {p.alt_base}; padding: 5px 12px; border: 1px solid {p.border}; }}
     QTabBar::tab:selected {{ background: {p.base}; border-bottom-color: {p.accent}; }}
+    QCheckBox::indicator, QRadioButton::indicator {{
+        width: 14px; height: 14px; border: 1px solid {p.muted}; background: {p.base};
+    }}
+    QCheckBox::indicator {{ border-radius: 2px; }}
+    QRadioButton::indicator {{ border-radius: 7px; }}
+    QCheckBox::indicator:checked, QRadioButton::indicator:checked {{
+        background: {p.accent}; border-color: {p.accent};
+    }}
+    QCheckBox::indicator:focus, QRadioButton::indicator:focus {{ border-color: {p.accent}; }}
     QLabel[role="muted"] {{ color: {p.muted}; }}
     QLabel[role="error"] {{ color: {p.danger}; }}
     QLabel[role="title"] {{ font-size: 13pt; font-weight: 700; }}
