@@ -7,12 +7,8 @@ import re
 from osc_console.models.agencies import Agency
 from osc_console.store.queries import QueueCounts, QueueFilter, StatusFilter
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
-from osc_console.ui.queue.table_model import (
-    ICON_SIZE,
-    LEAD_SHORT,
-    IncidentTableModel,
-    QueueColumn,
-)
+from osc_console.ui.queue.format import ICON_SIZE, LEAD_SHORT
+from osc_console.ui.queue.table_model import IncidentTableModel, QueueColumn
 from osc_console.ui.session import ConsoleSession
 
 Qt = QtCore.Qt
