@@ -244,7 +244,9 @@ def timeline(conn: sqlite3.Connection, incident_id: str, viewer: Agency) -> list
     visible = [v.value for v in visibilities_for(viewer)]
     sql = (
         f"{rows.SELECT_EVENT} WHERE incident_id = ? AND visibility IN "
-        f"({', '.join('?' for _ in visible)}) ORDER BY hlc, workstation, id"
+        f"({', '.join('?' for _ in visible)}) "
+        # The opening first, then clock order: the same order the projection folds in.
+        "ORDER BY kind != 'incident.opened', hlc, workstation, id"
     )
     return [rows.row_event(r) for r in conn.execute(sql, [incident_id, *visible])]
 

@@ -329,6 +329,8 @@ def test_an_id_made_for_another_time_does_not_change_the_time_of_the_next_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(ids, "time", types.SimpleNamespace(time=lambda: NOON_MS / 1000))
+    monkeypatch.setattr(ids, "_last_ms", 0)  # a fresh process
+    monkeypatch.setattr(ids, "_last_rand_a", 0)
     uuid7(NOON_MS + 24 * HOUR_MS)  # e.g. an exercise scripted for tomorrow
     assert _time_of(uuid7()) == NOON_MS
 
