@@ -78,6 +78,5 @@ def _sign_in(session: object, args: argparse.Namespace) -> bool:
     from osc_console.ui.dialogs.sign_in import SignInDialog
 
     dialog = SignInDialog(session)
-    if dialog.exec() != dialog.DialogCode.Accepted or session.user is None:
-        return False
-    return True
+    accepted = dialog.exec() == dialog.DialogCode.Accepted
+    return accepted and session.user is not None

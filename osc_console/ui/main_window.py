@@ -11,9 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from osc_console.paths import window_settings_path
 from osc_console.models.clock import LONDON
 from osc_console.models.users import Action
+from osc_console.paths import window_settings_path
 from osc_console.ui.detail.panel import IncidentDetailPanel
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.queue.panel import QueuePanel

@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 
 class _Bridge(QtCore.QObject):
-    finished = QtCore.Signal(int, object, object)  # token, result, error
+    # (token, (result, error)): the pair is wrapped in a tuple because PySide6 mis-counts
+    # references to a bare None passed through an `object` argument of a queued signal,
+    # which crashes the interpreter at exit ("deallocating None").
+    finished = QtCore.Signal(int, object)
 
 
 class DbWorker(QtCore.QObject):
@@ -62,13 +65,14 @@ class DbWorker(QtCore.QObject):
             try:
                 result = work()
             except BaseException as exc:  # delivered to the UI thread, never lost
-                self._bridge.finished.emit(token, None, exc)
+                self._bridge.finished.emit(token, (None, exc))
             else:
-                self._bridge.finished.emit(token, result, None)
+                self._bridge.finished.emit(token, (result, None))
 
         return self._executor.submit(run)
 
-    def _deliver(self, token: int, result: object, error: object) -> None:
+    def _deliver(self, token: int, outcome: tuple[object, object]) -> None:
+        result, error = outcome
         done, failed = self._callbacks.pop(token, (None, None))
         with self._lock:
             self._pending -= 1
