@@ -190,8 +190,14 @@ def _demo(args: argparse.Namespace) -> int:
             )
         spec = DemoSpec(incidents=args.incidents, days=args.days, seed=args.seed, realm=store.realm)
         summary = seed_store(store, spec)
-        data = asdict(summary) if hasattr(summary, "__dataclass_fields__") else dict(summary)
-        _emit(args, data, f"demo data written to {store.path}: {data}")
+        data = asdict(summary)
+        _emit(
+            args,
+            data,
+            f"demo data written to {store.path}: {summary.incidents} incidents, "
+            f"{summary.events} events ({summary.open_incidents} still open, "
+            f"{summary.multi_agency} multi-agency) from {summary.start} to {summary.end}",
+        )
     return 0
 
 

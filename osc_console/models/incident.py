@@ -50,6 +50,33 @@ class Grade(StrEnum):
         }[self.value]
 
 
+def urgency(grade: str | None, priority: str | None) -> int:
+    """One sort key for police grades and council priorities, most urgent first.
+
+    Police grades take even slots and council priorities odd ones, so an urgent council job
+    sorts between Immediate and Priority police incidents. 0 means Immediate, and only that.
+    """
+    ranks = []
+    if grade:
+        ranks.append(Grade(grade).rank * 2)
+    if priority:
+        ranks.append(CouncilPriority(priority).rank * 2 + 1)
+    return min(ranks) if ranks else 99
+
+
+# An open incident is "ageing" once it has waited longer than its urgency's target:
+# Immediate 15 minutes; Priority (and urgent council work) 1 hour; anything else 24 hours.
+AGEING_TARGET_MINUTES = ((0, 15), (2, 60))
+DEFAULT_AGEING_MINUTES = 24 * 60
+
+
+def ageing_target_minutes(urgency_key: int) -> int:
+    for most_urgent, minutes in AGEING_TARGET_MINUTES:
+        if urgency_key <= most_urgent:
+            return minutes
+    return DEFAULT_AGEING_MINUTES
+
+
 class CouncilPriority(StrEnum):
     """The Corporation's service priority, for incidents a council team leads."""
 

@@ -10,8 +10,6 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from osc_console.store.errors import NewerSchemaError, NotAStoreError, StoreError, StoreWriteError
 from osc_console.store.migrations import APPLICATION_ID, LATEST_VERSION, MIGRATIONS
 
@@ -84,7 +82,7 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_database(path: Path, realm: str) -> sqlite_utils.Database:
+def open_database(path: Path, realm: str) -> sqlite3.Connection:
     """Open (creating if need be) a store of ``realm`` and migrate it to the latest schema.
 
     The realm is checked before any migration, so a file of another realm is left as it was.
@@ -105,9 +103,8 @@ def open_database(path: Path, realm: str) -> sqlite_utils.Database:
                 raise StoreError(
                     f"{path} holds realm {stored[0]!r}, not {realm!r}; nothing was changed"
                 )
-        db = sqlite_utils.Database(conn)
         if version < LATEST_VERSION:
-            migrate(db, version)
+            migrate(conn, version)
         if conn.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone() is None:
             conn.execute("INSERT INTO meta (key, value) VALUES ('realm', ?)", (realm,))
     except sqlite3.Error as exc:
@@ -116,7 +113,7 @@ def open_database(path: Path, realm: str) -> sqlite_utils.Database:
     except BaseException:
         conn.close()
         raise
-    return db
+    return conn
 
 
 def _opening_error(path: Path, exc: sqlite3.Error) -> StoreError:
@@ -132,7 +129,7 @@ def _opening_error(path: Path, exc: sqlite3.Error) -> StoreError:
     return StoreError(f"{path}: cannot be opened ({text})")
 
 
-def migrate(db: sqlite_utils.Database, current: int) -> None:
+def migrate(conn: sqlite3.Connection, current: int) -> None:
     for migration in MIGRATIONS:
         if migration.version <= current:
             continue
@@ -147,10 +144,10 @@ def migrate(db: sqlite_utils.Database, current: int) -> None:
             "COMMIT;"
         )
         try:
-            db.conn.executescript(script)
+            conn.executescript(script)
         except sqlite3.Error as exc:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise StoreError(
                 f"migrating the store to schema {migration.version} failed: {exc}"
             ) from exc

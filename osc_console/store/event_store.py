@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import (
@@ -38,6 +36,9 @@ from osc_console.models.users import User, make_user
 from osc_console.store import rows
 from osc_console.store.database import open_database
 from osc_console.store.errors import NotAStoreError, StoreError, StoreWriteError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # A local append indexes the search backlog itself only when it is this small; a larger one
 # (after a big sync pull) is left to index_pending so that Enter never waits for it.
@@ -76,15 +77,15 @@ class Store:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        conn: sqlite3.Connection,
         path: Path,
         realm: str,
         *,
         reference: ReferenceData | None = None,
         wall: Callable[[], datetime] | None = None,
     ) -> None:
-        self.db = db
-        self.conn: sqlite3.Connection = db.conn
+        self.conn = conn
+        self._db: sqlite_utils.Database | None = None
         self.path = path
         self.realm = realm
         self.reference = reference or reference_data()
@@ -102,12 +103,25 @@ class Store:
     ) -> Store:
         if not REALM_PATTERN.match(realm):
             raise StoreError(f"realm {realm!r} must be 'live' or 'exercise:<slug>'")
-        db = open_database(path, realm)
+        conn = open_database(path, realm)
         try:
-            return cls(db, path, realm, wall=wall)
+            return cls(conn, path, realm, wall=wall)
         except sqlite3.DatabaseError as exc:
-            db.conn.close()
+            conn.close()
             raise NotAStoreError(f"{path} is damaged and cannot be used: {exc}") from exc
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The file through sqlite-utils, for inspection (tables, triggers, counts).
+
+        Imported on first use: sqlite-utils pulls in numpy when it is installed, which would
+        cost the console a noticeable part of its start-up for nothing the queue needs.
+        """
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     def close(self) -> None:
         self.conn.close()

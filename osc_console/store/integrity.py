@@ -68,6 +68,8 @@ def check_store(store: Store, progress: Progress | None = None) -> CheckReport:
     _sqlite(store.conn, report)
     if not report.ok:
         return report  # a damaged file: reading further would only repeat the same fault
+    say("structure")
+    _structure(store, report)
     say("events and chains")
     _events(store, report)
     say("projections")
@@ -86,6 +88,28 @@ def _sqlite(conn: sqlite3.Connection, report: CheckReport) -> None:
     if result != ["ok"]:
         for line in result[:20]:
             report.problems.append(Problem("sqlite", "integrity_check", line))
+
+
+# What makes the log append-only and searchable; a missing one is a fault, whatever the data.
+_REQUIRED_TRIGGERS = {
+    "events_no_update": "the log is no longer protected against UPDATE",
+    "events_no_delete": "the log is no longer protected against DELETE",
+    "incidents_fts_update": "incident search would miss edited summaries and locations",
+    "incidents_fts_delete": "incident search would keep removed incidents",
+}
+_REQUIRED_TABLES = ("meta", "events", "incidents", "assignments", "outbox", "users")
+
+
+def _structure(store: Store, report: CheckReport) -> None:
+    db = store.db
+    tables = set(db.table_names())
+    for table in _REQUIRED_TABLES:
+        if table not in tables:
+            report.problems.append(Problem("sqlite", f"table {table}", "is missing"))
+    triggers = {t.name for t in db.triggers}
+    for name, why in _REQUIRED_TRIGGERS.items():
+        if name not in triggers:
+            report.problems.append(Problem("sqlite", f"trigger {name}", f"is missing: {why}"))
 
 
 def _events(store: Store, report: CheckReport) -> None:

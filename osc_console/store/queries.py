@@ -16,6 +16,7 @@ from typing import Any
 from osc_console.models.agencies import Agency, visibilities_for
 from osc_console.models.clock import to_iso
 from osc_console.models.events import Event
+from osc_console.models.incident import AGEING_TARGET_MINUTES, DEFAULT_AGEING_MINUTES
 from osc_console.store import rows
 
 
@@ -185,17 +186,21 @@ class QueueCounts:
 def queue_counts(conn: sqlite3.Connection, f: QueueFilter, now: datetime) -> QueueCounts:
     """The queue footer: how many match, how many are Immediate, how many are ageing.
 
-    Ageing means open past the grade's target: Immediate 15 min, Priority 1 h, Scheduled or
-    council priority 24 h.
+    Ageing is open past the urgency's target (models.incident.ageing_target_minutes). Asked
+    in terms of the urgency column, so the covering queue index answers it alone.
     """
     where, params = _where(f)
-    cutoffs = [to_iso(now - timedelta(minutes=m)) for m in (15, 60, 24 * 60)]
+    (first, first_minutes), (second, second_minutes) = AGEING_TARGET_MINUTES
+    cutoffs = [
+        to_iso(now - timedelta(minutes=m))
+        for m in (first_minutes, second_minutes, DEFAULT_AGEING_MINUTES)
+    ]
     row = conn.execute(
         "SELECT count(*), "
-        "coalesce(sum(grade = 'immediate'), 0), "
-        "coalesce(sum(is_open AND ((grade = 'immediate' AND opened_at < ?) "
-        "OR (grade = 'priority' AND opened_at < ?) "
-        "OR (coalesce(grade, '') NOT IN ('immediate', 'priority') AND opened_at < ?))), 0) "
+        "coalesce(sum(urgency = 0), 0), "
+        f"coalesce(sum(is_open AND ((urgency <= {first} AND opened_at < ?) "
+        f"OR (urgency > {first} AND urgency <= {second} AND opened_at < ?) "
+        f"OR (urgency > {second} AND opened_at < ?))), 0) "
         f"FROM incidents WHERE {where}",
         [*cutoffs, *params],
     ).fetchone()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from osc_console.models.events import Event, canonical_json, compact_json
-from osc_console.models.incident import CouncilPriority, Grade
+from osc_console.models.incident import urgency
 from osc_console.models.projection import IncidentState
 
 EVENT_COLUMNS = (
@@ -129,20 +129,6 @@ UPSERT_INCIDENT = (
     "ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in INCIDENT_COLUMNS[1:])
 )
-
-
-def urgency(grade: str | None, priority: str | None) -> int:
-    """One sort key for police grades and council priorities, most urgent first.
-
-    Police grades take even slots and council priorities odd ones, so an urgent council job
-    sorts between Immediate and Priority police incidents.
-    """
-    ranks = []
-    if grade:
-        ranks.append(Grade(grade).rank * 2)
-    if priority:
-        ranks.append(CouncilPriority(priority).rank * 2 + 1)
-    return min(ranks) if ranks else 99
 
 
 def incident_row(state: IncidentState) -> tuple[Any, ...]:

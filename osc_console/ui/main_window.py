@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from osc_console.models.clock import LONDON
 from osc_console.models.users import Action
 from osc_console.paths import window_settings_path
-from osc_console.ui.detail.panel import IncidentDetailPanel
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.queue.panel import QueuePanel
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.theme import apply_theme, current_palette
+
+if TYPE_CHECKING:
+    from osc_console.ui.detail.panel import IncidentDetailPanel
 
 # (keys, what it does, action name): the single list behind menus, toolbar and Help.
 SHORTCUTS: list[tuple[str, str, str]] = [
@@ -115,6 +117,8 @@ class ExerciseBanner(QtWidgets.QFrame):
 
 
 class MainWindow(QtWidgets.QMainWindow):
+    detail_ready = QtCore.Signal()
+
     def __init__(
         self, session: ConsoleSession, *, settings: QtCore.QSettings | None = None
     ) -> None:
@@ -128,12 +132,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resize(1440, 900)
         self._dialog: QtWidgets.QDialog | None = None
 
+        # The queue is built first (its first query starts at once, on the worker); the detail
+        # panel is built just after the window is shown, so the queue paints sooner.
         self.queue = QueuePanel(session)
-        self.detail = IncidentDetailPanel(session)
+        self.detail: IncidentDetailPanel | None = None
+        self._pending_incident: str | None = None
         self.header = HeaderBar(session)
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.queue)
-        self.splitter.addWidget(self.detail)
+        self.splitter.addWidget(QtWidgets.QWidget())
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 6)
         self.splitter.setChildrenCollapsible(False)
@@ -162,12 +169,40 @@ class MainWindow(QtWidgets.QMainWindow):
         self._checkpoint = QtCore.QTimer(self)
         self._checkpoint.timeout.connect(self._idle_checkpoint)
         self._checkpoint.start(60_000)
+        QtCore.QTimer.singleShot(0, self._attach_detail)
+
+    def _focus_entry(self) -> None:
+        if self.detail is not None:
+            self.detail.focus_entry()
+
+    def _attach_detail(self) -> None:
+        from osc_console.ui.detail.panel import IncidentDetailPanel
+
+        if self.detail is not None:
+            return
+        detail = IncidentDetailPanel(self.session)
+        sizes = self.splitter.sizes()
+        placeholder = self.splitter.replaceWidget(1, detail)
+        if placeholder is not None:
+            placeholder.deleteLater()
+        self.splitter.setSizes(sizes)
+        self.detail = detail
+        detail.assign_requested.connect(self.assign)
+        detail.update_assignment_requested.connect(self.update_assignment)
+        detail.withdraw_requested.connect(self.withdraw_assignment)
+        detail.amend_requested.connect(self.amend_entry)
+        detail.resolve_conflict_requested.connect(self.resolve_conflict)
+        detail.loaded.connect(self.update_actions)
+        self.detail_ready.emit()
+        if self._pending_incident is not None:
+            detail.show_incident(self._pending_incident or None)
+        self.update_actions()
 
     # ---- construction --------------------------------------------------------------------
     def _build_actions(self) -> None:
         handlers: dict[str, Callable[[], Any]] = {
             "new_incident": self.new_incident,
-            "focus_entry": self.detail.focus_entry,
+            "focus_entry": self._focus_entry,
             "focus_queue": self.queue.focus_queue,
             "search": self.queue.focus_search,
             "next_incident": self.queue.select_next,
@@ -243,21 +278,18 @@ class MainWindow(QtWidgets.QMainWindow):
         signals.save_state.connect(self._save_state)
         signals.changes_applied.connect(lambda _changes: self._refresh_pending())
         signals.changes_applied.connect(lambda _changes: self.update_actions())
-        self.detail.assign_requested.connect(self.assign)
-        self.detail.update_assignment_requested.connect(self.update_assignment)
-        self.detail.withdraw_requested.connect(self.withdraw_assignment)
-        self.detail.amend_requested.connect(self.amend_entry)
-        self.detail.resolve_conflict_requested.connect(self.resolve_conflict)
-        self.detail.loaded.connect(self.update_actions)
 
     # ---- state ---------------------------------------------------------------------------
     def _incident_selected(self, incident_id: str) -> None:
+        if self.detail is None:
+            self._pending_incident = incident_id
+            return
         self.detail.show_incident(incident_id or None)
         self.update_actions()
 
     def update_actions(self, *_: object) -> None:
         """Offer only what this role may do, and only what makes sense for this incident."""
-        state = self.detail.state
+        state = self.detail.state if self.detail is not None else None
         selected = state is not None
         closed = bool(state and state.is_closed)
         needs_open = {"assign", "grade", "status", "close"}
@@ -304,7 +336,7 @@ class MainWindow(QtWidgets.QMainWindow):
         dialog.open()
 
     def _with_incident(self, make: Callable[[Any], QtWidgets.QDialog]) -> None:
-        state = self.detail.state
+        state = self.detail.state if self.detail is not None else None
         if state is None:
             self.statusBar().showMessage("Select an incident first", 4000)
             return
@@ -365,15 +397,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def amend_entry(self, event_id: str) -> None:
         from osc_console.ui.dialogs.amend import AmendDialog
 
-        state = self.detail.state
+        state = self.detail.state if self.detail is not None else None
         if state is None:
             return
-        self.session.read(
-            lambda store: store.event(event_id),
-            lambda event: (
-                event is not None and self._open(AmendDialog(self.session, state, event, self))
-            ),
-        )
+        def got(event: Any) -> None:
+            if event is not None:
+                self._open(AmendDialog(self.session, state, event, self))
+
+        self.session.read(lambda store: store.event(event_id), got)
 
     def resolve_conflict(self, field: str) -> None:
         from osc_console.ui.dialogs.conflict import ResolveConflictDialog
@@ -382,7 +413,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def refresh(self) -> None:
         self.queue.reload()
-        self.detail.show_incident(self.detail.incident_id)
+        if self.detail is not None:
+            self.detail.show_incident(self.detail.incident_id)
 
     def toggle_theme(self) -> None:
         app = QtWidgets.QApplication.instance()

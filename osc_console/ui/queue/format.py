@@ -13,16 +13,12 @@ from typing import Any
 
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import from_iso
+from osc_console.models.incident import ageing_target_minutes, urgency
 from osc_console.store.queries import QueueRow
 from osc_console.ui import theme
 from osc_console.ui.qt import QtCore, QtGui
 
 Qt = QtCore.Qt
-
-# Open longer than this is "ageing" (the same targets as queries.queue_counts, so the tinted
-# rows and the footer's count agree).
-AGEING_TARGETS = {"immediate": timedelta(minutes=15), "priority": timedelta(minutes=60)}
-DEFAULT_AGEING_TARGET = timedelta(hours=24)
 
 
 LEAD_SHORT = {
@@ -67,7 +63,8 @@ def _parse_time(text: str) -> datetime | None:
 
 
 def ageing_target(row: QueueRow) -> timedelta:
-    return AGEING_TARGETS.get(row.grade or "", DEFAULT_AGEING_TARGET)
+    """The same targets as queries.queue_counts, so tinted rows and the footer agree."""
+    return timedelta(minutes=ageing_target_minutes(urgency(row.grade, row.council_priority)))
 
 
 def is_ageing(row: QueueRow, now: datetime) -> bool:

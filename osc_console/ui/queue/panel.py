@@ -288,7 +288,7 @@ class QueuePanel(QtWidgets.QWidget):
     def _search_now(self) -> None:
         self._apply_filter()
 
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         if watched is self.table.viewport() and event.type() == QtCore.QEvent.Type.Resize:
             self._fit_columns()
         if watched is self.search_edit and event.type() == QtCore.QEvent.Type.KeyPress:

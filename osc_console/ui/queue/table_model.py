@@ -154,6 +154,9 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
         self._index: dict[str, int] = {}
         self._cache: OrderedDict[str, QueueRow] = OrderedDict()
         self._requested: set[str] = set()
+        # Pages already asked for since the last answer: a view asks data() for every cell
+        # of a page that is on its way, and each ask must stay cheap.
+        self._pages_asked: set[int] = set()
         self._ageing: set[str] = set()
         self._loaded_once = False
         self._ids_in_flight = False
@@ -226,12 +229,12 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
             self._ids_in_flight = False
 
     # ---- Qt model --------------------------------------------------------------------------
-    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
         if parent.isValid():
             return 0
         return len(self._ids)
 
-    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: N802
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
         if parent.isValid():
             return 0
         return len(QueueColumn)
@@ -245,9 +248,7 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
             | Qt.ItemFlag.ItemNeverHasChildren
         )
 
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY
-    ) -> Any:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(QueueColumn):
             return None
         column = QueueColumn(section)
@@ -264,7 +265,7 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
             return _alignment(column)
         return None
 
-    def roleNames(self) -> dict[int, QtCore.QByteArray]:  # noqa: N802
+    def roleNames(self) -> dict[int, QtCore.QByteArray]:
         names = dict(super().roleNames())
         for role in QueueRole:
             name = role.name.removesuffix("Role")
@@ -456,6 +457,7 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
         if not self._alive():
             return
         self._ids_in_flight = False
+        self._pages_asked.clear()  # rows moved: every page is asked for afresh
         current = self.queue_filter()
         if f == current:
             self._apply_ids(ids)
@@ -514,6 +516,9 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
 
     def _request_page(self, row: int) -> None:
         start = row - row % PAGE_SIZE
+        if start in self._pages_asked:
+            return
+        self._pages_asked.add(start)
         wanted = [
             i
             for i in self._ids[start : start + PAGE_SIZE]
@@ -534,6 +539,7 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
         if not self._alive():
             return
         self._requested.difference_update(ids)
+        self._pages_asked.clear()
         log.warning("queue rows could not be read: %s", message)
         self.load_failed.emit(message)
 
@@ -542,6 +548,7 @@ class IncidentTableModel(QtCore.QAbstractTableModel):
         if not self._alive():
             return
         self._requested.difference_update(asked)
+        self._pages_asked.clear()
         changed_rows: list[int] = []
         now = self.now()
         for incident, row in found.items():
