@@ -103,7 +103,7 @@ _INITIAL = """
         -- Both incidents are kept (never lose an entry); `check` reports the clash.
         CREATE INDEX incidents_ref ON incidents (ref);
         CREATE INDEX incidents_opened ON incidents (opened_at);
-        CREATE INDEX incidents_location ON incidents (location, opened_at);
+        CREATE INDEX incidents_location ON incidents (location COLLATE NOCASE, opened_at);
 
         CREATE TABLE assignments (
             id TEXT PRIMARY KEY,

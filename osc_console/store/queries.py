@@ -349,7 +349,8 @@ def repeat_locations(
     """Incidents at the same place since a time: the repeat-location hint for call handlers."""
     visible = [v.value for v in visibilities_for(viewer)]
     sql = (
-        f"SELECT {_QUEUE_COLUMNS} FROM incidents WHERE location = ? AND opened_at >= ? "
+        f"SELECT {_QUEUE_COLUMNS} FROM incidents WHERE location = ? COLLATE NOCASE "
+        "AND opened_at >= ? "
         f"AND visibility IN ({', '.join('?' for _ in visible)}) ORDER BY opened_at DESC LIMIT ?"
     )
     return [_queue_row(r) for r in conn.execute(sql, [location, to_iso(since), *visible, limit])]

@@ -106,7 +106,16 @@ class ConsoleSession:
     def announce(self, changes: ChangeSet) -> None:
         self.signals.changes_applied.emit(changes)
 
-    def run(self, work: Callable[[Store], Any], done: Callable[[Any], None] | None = None) -> None:
+    def run(
+        self,
+        work: Callable[[Store], Any],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[str], None] | None = None,
+    ) -> None:
         """Store work that is not an incident write (users, checkpoints)."""
         store = self.store
-        self.worker.submit(lambda: work(store), done)
+        self.worker.submit(
+            lambda: work(store),
+            done,
+            (lambda exc: failed(describe_error(exc))) if failed else None,
+        )

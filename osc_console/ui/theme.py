@@ -135,6 +135,7 @@ def stylesheet(p: Palette) -> str:
         background: {p.base}; border: 1px solid {p.border}; border-radius: 4px;
     }}
     QFrame[role="banner"] {{ background: #B00020; }}
+    QFrame[role="banner"] QLabel {{ background: transparent; color: #FFFFFF; font-weight: 800; }}
     """
 
 

@@ -439,7 +439,7 @@ class TimelineListModel(QtCore.QAbstractListModel):
         self._rows: dict[str, int] = {}
 
     # ---- reading -------------------------------------------------------------------------
-    def rowCount(  # noqa: N802
+    def rowCount(
         self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex | None = None
     ) -> int:
         if parent is not None and parent.isValid():
@@ -493,7 +493,7 @@ class TimelineListModel(QtCore.QAbstractListModel):
             return agency_colour(event.agency)
         return None
 
-    def roleNames(self) -> dict[int, QtCore.QByteArray]:  # noqa: N802
+    def roleNames(self) -> dict[int, QtCore.QByteArray]:
         names = dict(super().roleNames())
         for role in TimelineRole:
             names[int(role)] = QtCore.QByteArray(role.name.lower().encode())
@@ -640,7 +640,7 @@ class TimelineDelegate(QtWidgets.QStyledItemDelegate):
         meta_height = QtGui.QFontMetrics(self._meta_font(option.font)).height()
         return left, text_left, max(10, width - text_left - margin), meta_height
 
-    def sizeHint(  # noqa: N802
+    def sizeHint(
         self,
         option: QtWidgets.QStyleOptionViewItem,
         index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
