@@ -26,8 +26,9 @@ def busiest_open_incident(store: Store) -> str:
     """An open multi-agency incident with plenty in its timeline: the most telling picture."""
     row = store.conn.execute(
         "SELECT i.id FROM incidents i WHERE i.is_open = 1 AND i.visibility = 'joint' "
+        "AND i.urgency <= 2 "
         "AND (SELECT count(DISTINCT agency) FROM assignments a WHERE a.incident_id = i.id) >= 2 "
-        "ORDER BY i.log_count DESC, i.urgency LIMIT 1"
+        "ORDER BY i.opened_at DESC LIMIT 1"
     ).fetchone()
     if row is None:
         row = store.conn.execute(
@@ -56,7 +57,8 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="osc-shots-"))
     os.environ["OSC_CONFIG_DIR"] = str(folder / "config")
-    end = datetime(2026, 11, 21, 23, 40, tzinfo=UTC)  # a Saturday night shift
+    # A Saturday night shift. Ages are counted from the real clock, so the demo ends now-ish.
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
     store = Store.open(folder / "live.db")
     seed_store(store, DemoSpec(incidents=args.incidents, days=14, seed=7, end=end))
     incident = busiest_open_incident(store)

@@ -1741,8 +1741,10 @@ class _Plan:
 
         # Left open: awaiting a call back, an appointment, a partner, a supervisor's review.
         # The newer the incident, the likelier it is still in the queue at the end.
+        # Urgent work is rarely left hanging; the long tail is scheduled and council work.
         fresh = max(0.0, 1 - (self.end_ms - c.t0) / RECENT_MS)
-        if rng.random() < 0.03 + 0.6 * fresh:
+        stale = 0.005 if c.urgency <= 1 else 0.03
+        if rng.random() < stale + 0.6 * fresh:
             return steps
         close_at = active_end
         if jobs and rng.random() < 0.35:

@@ -400,6 +400,7 @@ class MainWindow(QtWidgets.QMainWindow):
         state = self.detail.state if self.detail is not None else None
         if state is None:
             return
+
         def got(event: Any) -> None:
             if event is not None:
                 self._open(AmendDialog(self.session, state, event, self))
@@ -439,6 +440,9 @@ class MainWindow(QtWidgets.QMainWindow):
         splitter = self.settings.value("splitter")
         if isinstance(splitter, QtCore.QByteArray):
             self.splitter.restoreState(splitter)
+        else:  # first run: the queue gets a little under half, the detail the rest
+            width = max(self.width(), 960)
+            self.splitter.setSizes([int(width * 0.47), width - int(width * 0.47)])
 
     def save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from osc_console.models.agencies import Agency
-from osc_console.models.clock import from_iso
+from osc_console.models.clock import from_iso, london_date, now_utc
 from osc_console.models.incident import ageing_target_minutes, urgency
 from osc_console.store.queries import QueueRow
 from osc_console.ui import theme
@@ -32,10 +32,15 @@ _GRADE_SHORT = {"rwd": "RWD"}
 _PRIORITY_SHORT = {"urgent": "Urgent", "high": "High", "routine": "Routine", "low": "Low"}
 
 
-def short_ref(ref: str) -> str:
-    """'20261122-CR1-0042' -> 'CR1-0042': the date is in the Age column and the tooltip."""
+def short_ref(ref: str, today: str | None = None) -> str:
+    """Today's '20261124-CR1-0042' reads 'CR1-0042'; another day's keeps its day and month
+    ('22/11 CR1-0042'), so two incidents never look alike in the queue."""
     date, sep, rest = ref.partition("-")
-    return rest if sep and len(date) == 8 and date.isdigit() else ref
+    if not (sep and len(date) == 8 and date.isdigit()):
+        return ref
+    if today is None:
+        today = london_date(now_utc()).strftime("%Y%m%d")
+    return rest if date == today else f"{date[6:8]}/{date[4:6]} {rest}"
 
 
 def status_label(status: str) -> str:

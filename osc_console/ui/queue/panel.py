@@ -179,7 +179,7 @@ class QueuePanel(QtWidgets.QWidget):
         metrics = table.fontMetrics()
         pad = 16
         self._preferred_widths = {
-            QueueColumn.REF: metrics.horizontalAdvance("CR1-0000") + pad + ICON_SIZE,
+            QueueColumn.REF: metrics.horizontalAdvance("00/00 CR1-0000") + pad + ICON_SIZE,
             QueueColumn.AGE: metrics.horizontalAdvance("23h59") + pad,
             QueueColumn.GRADE: metrics.horizontalAdvance("I Immediate") + pad + ICON_SIZE + 4,
             QueueColumn.CATEGORY: metrics.horizontalAdvance("Person with a weapon") + pad,
