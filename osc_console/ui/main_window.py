@@ -169,7 +169,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._checkpoint = QtCore.QTimer(self)
         self._checkpoint.timeout.connect(self._idle_checkpoint)
         self._checkpoint.start(60_000)
-        QtCore.QTimer.singleShot(0, self._attach_detail)
+        # The detail is built once the queue has its first rows on screen (or after half a
+        # second at most): at start-up the operator's first question is "what is urgent".
+        self.queue.model.loaded.connect(self._queue_loaded)
+        QtCore.QTimer.singleShot(500, self._attach_detail)
+
+    def _queue_loaded(self) -> None:
+        self.queue.model.loaded.disconnect(self._queue_loaded)
+        QtCore.QTimer.singleShot(60, self._attach_detail)
 
     def _focus_entry(self) -> None:
         if self.detail is not None:
