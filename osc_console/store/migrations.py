@@ -143,7 +143,7 @@ _INITIAL = """
         -- Store.index_pending, which catches up in chunks; meta 'fts.indexed_upto' is the
         -- last events rowid indexed, and search scans the few rows above it directly.
         CREATE VIRTUAL TABLE log_fts USING fts5(
-            body, content='events', content_rowid='rowid',
+            body, content='events', content_rowid='rowid', detail=column, columnsize=0,
             tokenize='unicode61 remove_diacritics 2'
         );
         INSERT INTO meta (key, value) VALUES ('fts.indexed_upto', '0');
