@@ -291,6 +291,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.detail is None:
             self._pending_incident = incident_id
             return
+        if not incident_id and self.detail.incident_id is not None:
+            # The incident left the list (closed while the queue shows open ones): keep it
+            # on screen, so a close made in error can be reopened at once.
+            self.update_actions()
+            return
         self.detail.show_incident(incident_id or None)
         self.update_actions()
 
