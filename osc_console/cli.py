@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from osc_console import __version__
 from osc_console.config import default_actor, parse_agency, parse_realm, workstation_code
 from osc_console.models.agencies import Agency, Classification, Visibility
-from osc_console.models.errors import DomainError
+from osc_console.models.errors import DomainError, ValidationError
 from osc_console.models.events import Author
 from osc_console.paths import data_dir, store_path
 from osc_console.store.errors import StoreError
@@ -114,6 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
     show = isub.add_parser("show", help="one incident with its timeline")
     _common(show, suppress=True)
     show.add_argument("ref")
+
+    export = command("export", "export records for handing on")
+    esub = export.add_subparsers(
+        dest="export_command", metavar="WHAT", required=True, parser_class=_Parser
+    )
+    shift = esub.add_parser(
+        "shift", help="a shift's log as a PDF report or CSV (as --agency may see it)"
+    )
+    _common(shift, suppress=True)
+    shift.add_argument("--date", required=True, help="the London date the shift starts on")
+    shift.add_argument("--shift", required=True, help="shift name, e.g. early, late, night")
+    shift.add_argument("--format", required=True, choices=["pdf", "csv"])
+    shift.add_argument("--out", required=True, help="file to write")
+    shift.add_argument("--room", default=None, help="room named in the PDF header")
 
     command("check", "verify the log, the chains and rebuild every projection to compare")
     return parser
@@ -307,6 +321,60 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from osc_console.models.clock import london_date, now_utc
+    from osc_console.models.shifts import parse_shift_date, parse_shift_name
+    from osc_console.reports.shift_report import (
+        DEFAULT_ROOM,
+        ReportError,
+        check_writable,
+        write_csv,
+        write_pdf,
+    )
+    from osc_console.services.shifts import build_shift_log, configured_patterns
+
+    patterns = configured_patterns()
+    try:
+        day = parse_shift_date(args.date)
+        pattern = parse_shift_name(args.shift, patterns)
+    except ValidationError as exc:
+        raise CommandError(exc.message) from exc
+    if day > london_date(now_utc()):
+        raise CommandError(f"{day.isoformat()} is in the future")
+    viewer = parse_agency(getattr(args, "agency", None))
+    out = Path(args.out).expanduser()
+    try:
+        check_writable(out)  # before the store is read: fail fast on a wrong path
+        with _open_store(args) as store:
+            log = build_shift_log(store, day, pattern.name, viewer, patterns=patterns)
+        if args.format == "pdf":
+            write_pdf(log, out, room=args.room or DEFAULT_ROOM)
+        else:
+            write_csv(log, out)
+    except ReportError as exc:
+        raise CommandError(str(exc)) from exc
+    data = {
+        "path": str(out),
+        "format": args.format,
+        "shift": log.window.name,
+        "date": day.isoformat(),
+        "start": log.window.start_utc.isoformat(),
+        "end": log.window.end_utc.isoformat(),
+        "viewer": viewer.value,
+        "entries": len(log.entries),
+        "withheld": dict(log.withheld),
+        "signed_off": log.sign_off is not None,
+        "classification": log.classification.value,
+    }
+    withheld = f"; {log.withheld_line}" if log.withheld_line else ""
+    _emit(
+        args,
+        data,
+        f"{log.window.title}: {len(log.entries)} entries written to {out}{withheld}",
+    )
+    return 0
+
+
 def _console(args: argparse.Namespace) -> int:
     from osc_console.app import run_console
 
@@ -316,5 +384,6 @@ def _console(args: argparse.Namespace) -> int:
 _HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "incident": _incident,
+    "export": _export,
     "check": _check,
 }

@@ -6,8 +6,10 @@ so the operator (or the integrator reading an API reply) knows what to fix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -46,6 +48,8 @@ class Kind(StrEnum):
     ASSIGNMENT_WITHDRAWN = "assignment.withdrawn"
     CONFLICT_RESOLVED = "conflict.resolved"
     SHIFT_SIGNED_OFF = "shift.signed_off"
+    SHIFT_HANDOVER = "shift.handover"
+    SHIFT_HANDOVER_ACKNOWLEDGED = "shift.handover_acknowledged"
 
 
 # Kinds that change what an incident *is*; on a joint incident these stay joint, so every
@@ -240,6 +244,31 @@ def _any(value: Any, _: ReferenceData) -> None:
     return None
 
 
+_SHIFT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The format of a shift name, not membership of one roster: patterns are configured per
+# room (shifts.toml), and an event from a room with another roster must still be accepted.
+_SHIFT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+
+
+def _shift_date(value: Any, ref: ReferenceData) -> None:
+    _text(10)(value, ref)
+    try:
+        if not _SHIFT_DATE.match(value):
+            raise ValueError
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date like 2026-11-22") from None
+
+
+def _shift_name(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, str) or not _SHIFT_NAME.match(value):
+        raise ValueError("must be a shift name such as early, late or night")
+
+
+def _shift_fields(note: FieldSpec) -> tuple[FieldSpec, ...]:
+    return (FieldSpec("shift_date", _shift_date), FieldSpec("shift", _shift_name), note)
+
+
 SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
     Kind.INCIDENT_OPENED: {
         1: (
@@ -316,15 +345,23 @@ SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
         )
     },
     Kind.SHIFT_SIGNED_OFF: {
-        1: (
-            FieldSpec("shift_date", _text(10)),
-            FieldSpec("shift", _text(40)),
-            FieldSpec("note", _text(MAX_TEXT, allow_empty=True), required=False, nullable=True),
+        1: _shift_fields(
+            FieldSpec("note", _text(MAX_TEXT, allow_empty=True), required=False, nullable=True)
+        )
+    },
+    Kind.SHIFT_HANDOVER: {1: _shift_fields(FieldSpec("note", _text(MAX_TEXT)))},
+    Kind.SHIFT_HANDOVER_ACKNOWLEDGED: {
+        1: _shift_fields(
+            FieldSpec("note", _text(MAX_TEXT, allow_empty=True), required=False, nullable=True)
         )
     },
 }
 
-INCIDENT_FREE_KINDS = frozenset({Kind.SHIFT_SIGNED_OFF})
+# Kinds about a shift, not an incident: incident_id is None; the payload names the shift.
+SHIFT_KINDS = frozenset(
+    {Kind.SHIFT_SIGNED_OFF, Kind.SHIFT_HANDOVER, Kind.SHIFT_HANDOVER_ACKNOWLEDGED}
+)
+INCIDENT_FREE_KINDS = frozenset(SHIFT_KINDS)
 
 
 def latest_schema(kind: str) -> int:

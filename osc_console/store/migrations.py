@@ -169,8 +169,14 @@ _USERS = """
         );
 """
 
+_EVENTS_OCCURRED = """
+        -- Shift logs read the events that happened within a window of local time.
+        CREATE INDEX events_occurred ON events (occurred_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL),
     Migration(2, "users", _USERS),
+    Migration(3, "events by occurred time", _EVENTS_OCCURRED),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -72,6 +72,8 @@ VALID: dict[str, dict[str, Any]] = {
     Kind.ASSIGNMENT_WITHDRAWN: {"assignment_id": ASSIGNMENT, "reason": "Needed elsewhere"},
     Kind.CONFLICT_RESOLVED: {"field": "grade", "value": "priority", "reason": "Checked"},
     Kind.SHIFT_SIGNED_OFF: {"shift_date": "2026-11-22", "shift": "Night", "note": ""},
+    Kind.SHIFT_HANDOVER: {"shift_date": "2026-11-22", "shift": "late", "note": "Two still open"},
+    Kind.SHIFT_HANDOVER_ACKNOWLEDGED: {"shift_date": "2026-11-22", "shift": "late"},
 }
 
 
