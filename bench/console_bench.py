@@ -90,6 +90,7 @@ def _console(path: Path):  # type: ignore[no-untyped-def]
     from osc_console.ui.theme import apply_theme
 
     os.environ["OSC_CONFIG_DIR"] = tempfile.mkdtemp()
+    assert isinstance(app, QtWidgets.QApplication)
     apply_theme(app, "dark")
     store = Store.open(path)
     session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
@@ -116,7 +117,7 @@ def bench_enter(path: Path, count: int) -> None:
 
     from osc_console.ui.qt import QtCore
 
-    app, window, session, spin = _console(path)
+    _app, window, session, spin = _console(path)
     incident = window.queue.model.incident_id(0)
     window.queue.select_incident(incident)
     spin(lambda: window.detail.state is not None and window.detail.state.id == incident)
@@ -147,7 +148,7 @@ def bench_scroll_and_sort(path: Path, moves: int) -> None:
 
     from osc_console.ui.qt import QtCore
 
-    app, window, session, spin = _console(path)
+    _app, window, session, spin = _console(path)
     queue = window.queue
     gaps: list[float] = []
     last = [time.perf_counter()]

@@ -1,6 +1,6 @@
 """One cold start of the console, for console_bench.py: exits once the queue is painted.
 
-    python bench/console_start.py STORE   (or:  python bench/console_start.py --bare)
+python bench/console_start.py STORE   (or:  python bench/console_start.py --bare)
 """
 
 from __future__ import annotations

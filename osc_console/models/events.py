@@ -65,17 +65,22 @@ def _compact_encoder(*, sort_keys: bool) -> Callable[[Any], str]:
 
 _canonical = _compact_encoder(sort_keys=True)
 compact_json = _compact_encoder(sort_keys=False)
+_CANONICAL_CHUNKS = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, _CANONICAL.default, _string, None, ":", ",", True, False, True
+    )
+    if getattr(json.encoder, "c_make_encoder", None) is not None
+    else None
+)
 
 
 def canonical_json(value: Any) -> str:
     """One spelling per value: sorted keys, no spaces, UTF-8 kept as is."""
+    if type(value) is dict and _CANONICAL_CHUNKS is not None:
+        return "".join(_CANONICAL_CHUNKS(value, 0))  # the usual case, without the checks
     return _canonical(
         dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value
     )
-
-
-def _nullable(value: str | None) -> str:
-    return "null" if value is None else _string(value)
 
 
 def canonical_event_json(event: Event, payload_json: str | None = None) -> str:
@@ -88,46 +93,20 @@ def canonical_event_json(event: Event, payload_json: str | None = None) -> str:
         payload_json = canonical_json(event.payload)
     base = canonical_json(event.base) if event.base else "{}"
     refs = _canonical(list(event.refs)) if event.refs else "[]"
-    return "".join(
-        (
-            '{"actor":',
-            _string(event.actor),
-            ',"agency":',
-            _string(event.agency),
-            ',"base":',
-            base,
-            ',"classification":',
-            _string(event.classification),
-            ',"device_seq":',
-            str(int(event.device_seq)),
-            ',"hlc":',
-            _string(event.hlc),
-            ',"id":',
-            _string(event.id),
-            ',"incident_id":',
-            _nullable(event.incident_id),
-            ',"kind":',
-            _string(event.kind),
-            ',"occurred_at":',
-            _string(event.occurred_at),
-            ',"payload":',
-            payload_json,
-            ',"prev_hash":',
-            _nullable(event.prev_hash),
-            ',"realm":',
-            _string(event.realm),
-            ',"recorded_at":',
-            _string(event.recorded_at),
-            ',"refs":',
-            refs,
-            ',"schema":',
-            str(int(event.schema)),
-            ',"visibility":',
-            _string(event.visibility),
-            ',"workstation":',
-            _string(event.workstation),
-            "}",
-        )
+    s = _string
+    incident_id = event.incident_id
+    prev_hash = event.prev_hash
+    # One f-string (a single BUILD_STRING) rather than a join over a tuple of parts.
+    return (
+        f'{{"actor":{s(event.actor)},"agency":{s(event.agency)},"base":{base},'
+        f'"classification":{s(event.classification)},"device_seq":{int(event.device_seq)},'
+        f'"hlc":{s(event.hlc)},"id":{s(event.id)},'
+        f'"incident_id":{"null" if incident_id is None else s(incident_id)},'
+        f'"kind":{s(event.kind)},"occurred_at":{s(event.occurred_at)},"payload":{payload_json},'
+        f'"prev_hash":{"null" if prev_hash is None else s(prev_hash)},'
+        f'"realm":{s(event.realm)},"recorded_at":{s(event.recorded_at)},"refs":{refs},'
+        f'"schema":{int(event.schema)},"visibility":{s(event.visibility)},'
+        f'"workstation":{s(event.workstation)}}}'
     )
 
 

@@ -147,13 +147,18 @@ class IncidentState:
     def apply(self, event: Event, ref: ReferenceData) -> None:
         """Fold one event in. Callers must feed events in :func:`fold_key` order."""
         self.event_count += 1
-        key = event.order_key
-        if event.kind != Kind.INCIDENT_OPENED and key > self.last_key:
-            self.last_key = key
+        kind = event.kind
+        if kind != _OPENED:
+            key = (event.hlc, event.workstation, event.id)  # event.order_key, built inline
+            self.last_key = max(self.last_key, key)
         self.last_recorded_at = max(self.last_recorded_at, event.recorded_at)
-        if _CLASSIFICATION_RANK[event.classification] > _CLASSIFICATION_RANK[self.classification]:
-            self.classification = event.classification
-        handler = _HANDLERS.get(event.kind)  # type: ignore[call-overload]
+        classification = event.classification
+        if (
+            classification != self.classification
+            and _CLASSIFICATION_RANK[classification] > _CLASSIFICATION_RANK[self.classification]
+        ):
+            self.classification = classification
+        handler = _HANDLERS.get(kind)  # type: ignore[call-overload]
         if handler is not None:
             handler(self, event, ref)
 
@@ -235,11 +240,12 @@ class IncidentState:
 
 
 _CLASSIFICATION_RANK = {c.value: c.rank for c in Classification}
+_OPENED: str = Kind.INCIDENT_OPENED.value
 
 
 def fold_key(event: Event) -> tuple[int, str, str, str]:
     """The total order of the fold: the opening first, then clock, workstation, id."""
-    return (0 if event.kind == Kind.INCIDENT_OPENED else 1, *event.order_key)
+    return (0 if event.kind == _OPENED else 1, event.hlc, event.workstation, event.id)
 
 
 def fold(

@@ -25,7 +25,14 @@ from osc_console.models.clock import (
     to_iso,
 )
 from osc_console.models.errors import DomainError, ValidationError
-from osc_console.models.events import Author, Event, EventDraft, canonical_json, event_hash, seal
+from osc_console.models.events import (
+    Author,
+    Event,
+    EventDraft,
+    canonical_json,
+    event_hash,
+    seal,
+)
 from osc_console.models.ids import uuid7
 from osc_console.models.incident import REALM_PATTERN
 from osc_console.models.payloads import Kind, is_known, validate_payload
@@ -62,6 +69,25 @@ class ApplyResult:
     rejected: tuple[Rejection, ...] = ()
     clock_capped: tuple[str, ...] = ()
     changes: ChangeSet = field(default_factory=ChangeSet)
+
+    def merge(self, other: ApplyResult) -> ApplyResult:
+        return ApplyResult(
+            self.stored + other.stored,
+            self.duplicates + other.duplicates,
+            self.rejected + other.rejected,
+            self.clock_capped + other.clock_capped,
+            self.changes.merge(other.changes),
+        )
+
+
+@dataclass(slots=True)
+class _Checked:
+    """A page checked without the database, ready to be written."""
+
+    batch: list[Event]
+    valid: list[tuple[Event, str]] = field(default_factory=list)  # with canonical payload JSON
+    rejected: list[Rejection] = field(default_factory=list)
+    repeated: bool = False
 
 
 @dataclass(slots=True)
@@ -260,28 +286,103 @@ class Store:
         batch = list(incoming)
         if not batch:
             return ApplyResult()
-        with self._write():
-            try:
-                with self._savepoint("bulk"):
-                    return self._apply_batch(batch, fast=True)
-            except sqlite3.IntegrityError:
-                # A chain position already taken: go event by event to name the culprit.
-                return self._apply_batch(batch, fast=False)
+        return self._commit(self._prepare(batch))
 
-    def _apply_batch(self, batch: list[Event], *, fast: bool) -> ApplyResult:
-        # The fast path assumes nothing is held yet (the usual pull); a clash of id or chain
-        # position aborts it, and the careful path then sorts each event out.
-        held = {} if fast else self._held_hashes([e.id for e in batch])
-        stored: list[Event] = []
-        payloads: list[str] = []
+    def apply_stream(
+        self,
+        batches: Iterable[Sequence[Event]],
+        progress: Callable[[int], None] | None = None,
+    ) -> ApplyResult:
+        """Apply a stream of pages (a first sync, demo data): one transaction per page.
+
+        Pages are checked and written one after the other. (Checking the next page on a
+        second thread was measured slower: sqlite3's executemany takes the interpreter lock
+        back for every row it binds, so the two threads convoy on it.)
+        """
+        stored: list[str] = []
         duplicates: list[str] = []
         rejected: list[Rejection] = []
-        seen: dict[str, str] = {}
+        capped: list[str] = []
+        # Gathered page by page and joined once: merging ChangeSets per page copies the
+        # growing event tuple each time (quadratic in the length of the stream).
+        changed_events: list[str] = []
+        incidents: set[str] = set()
+        new_incidents: set[str] = set()
+        kinds: set[str] = set()
+        applied = 0
+        for page in batches:
+            batch = list(page)
+            result = self._commit(self._prepare(batch))
+            stored.extend(result.stored)
+            duplicates.extend(result.duplicates)
+            rejected.extend(result.rejected)
+            capped.extend(result.clock_capped)
+            changed = result.changes
+            changed_events.extend(changed.events)
+            incidents.update(changed.incidents)
+            new_incidents.update(changed.new_incidents)
+            kinds.update(changed.kinds)
+            applied += len(batch)
+            if progress is not None:
+                progress(applied)
+        changes = ChangeSet(
+            tuple(changed_events), frozenset(incidents), frozenset(new_incidents), frozenset(kinds)
+        )
+        return ApplyResult(
+            tuple(stored), tuple(duplicates), tuple(rejected), tuple(capped), changes
+        )
+
+    def _prepare(self, batch: list[Event]) -> _Checked:
+        """Everything about a page that needs no database: hashes, payloads, stored text."""
+        checked = _Checked(batch)
+        seen: set[str] = set()
+        valid = checked.valid
+        problem = self._remote_problem
         for event in batch:
-            known_hash = held.get(event.id) or seen.get(event.id)
+            event_id = event.id
+            if event_id in seen:
+                checked.repeated = True  # the careful path sorts out repeats within a page
+                continue
+            seen.add(event_id)
+            payload_json = canonical_json(event.payload)
+            reason = problem(event, payload_json)
+            if reason:
+                checked.rejected.append(Rejection(event_id, reason))
+            else:
+                valid.append((event, payload_json))
+        return checked
+
+    def _commit(self, checked: _Checked) -> ApplyResult:
+        if not checked.batch:
+            return ApplyResult()
+        with self._write():
+            if not checked.repeated:
+                try:
+                    with self._savepoint("bulk"):
+                        return self._insert_fast(checked)
+                except sqlite3.IntegrityError:
+                    pass  # an id or chain position already held: go event by event
+            return self._insert_careful(checked.batch)
+
+    def _insert_fast(self, checked: _Checked) -> ApplyResult:
+        """The usual pull: nothing in the page is held yet, so insert it all at once."""
+        stored_at = to_iso(self._wall())
+        self.conn.executemany(
+            rows.INSERT_EVENT, [rows.event_row(e, stored_at, p) for e, p in checked.valid]
+        )
+        stored = [e for e, _ in checked.valid]
+        return self._after_insert(stored, [], list(checked.rejected), len(checked.batch))
+
+    def _insert_careful(self, batch: list[Event]) -> ApplyResult:
+        """Event by event: repeats are harmless, clashes are refused by name."""
+        held = self._held_hashes([e.id for e in batch])
+        stored: list[Event] = []
+        duplicates: list[str] = []
+        rejected: list[Rejection] = []
+        stored_at = to_iso(self._wall())
+        for event in batch:
+            known_hash = held.get(event.id)
             if known_hash is not None:
-                if fast and event.id in seen:
-                    raise sqlite3.IntegrityError("repeated id within the batch")
                 if known_hash == event.content_hash:
                     duplicates.append(event.id)
                 else:
@@ -292,36 +393,30 @@ class Store:
             if reason:
                 rejected.append(Rejection(event.id, reason))
                 continue
-            seen[event.id] = event.content_hash
-            stored.append(event)
-            payloads.append(payload_json)
-        stored_at = to_iso(self._wall())
-        if fast:
-            self.conn.executemany(
-                rows.INSERT_EVENT,
-                [rows.event_row(e, stored_at, p) for e, p in zip(stored, payloads, strict=True)],
-            )
-        else:
-            kept = []
-            for event, payload_json in zip(stored, payloads, strict=True):
-                try:
-                    with self._savepoint("one"):
-                        self.conn.execute(
-                            rows.INSERT_EVENT, rows.event_row(event, stored_at, payload_json)
-                        )
-                    kept.append(event)
-                except sqlite3.IntegrityError:
-                    rejected.append(
-                        Rejection(
-                            event.id,
-                            f"chain position {event.workstation}#{event.device_seq} is already "
-                            "held by another event (a cloned workstation?)",
-                        )
+            try:
+                with self._savepoint("one"):
+                    self.conn.execute(
+                        rows.INSERT_EVENT, rows.event_row(event, stored_at, payload_json)
                     )
-            stored = kept
+            except sqlite3.IntegrityError:
+                rejected.append(
+                    Rejection(
+                        event.id,
+                        f"chain position {event.workstation}#{event.device_seq} is already "
+                        "held by another event (a cloned workstation?)",
+                    )
+                )
+                continue
+            held[event.id] = event.content_hash
+            stored.append(event)
+        return self._after_insert(stored, duplicates, rejected, len(batch))
+
+    def _after_insert(
+        self, stored: list[Event], duplicates: list[str], rejected: list[Rejection], size: int
+    ) -> ApplyResult:
         capped = self._observe(stored)
         changes = self._project(stored)
-        self._index_pending(limit=None, chunk=len(batch) + 1)
+        self._index_pending(limit=None, chunk=size + 1)
         return ApplyResult(
             tuple(e.id for e in stored),
             tuple(duplicates),
@@ -417,7 +512,9 @@ class Store:
             if not incremental or any(e.kind.startswith("assignment.") for e in new):
                 assignment_rows.extend(rows.assignment_rows(state))
         if new_rows:
-            self.conn.executemany(rows.UPSERT_INCIDENT, new_rows)
+            # Only incidents with no row yet (``loaded`` holds every stored one): a plain
+            # INSERT, measurably cheaper than an upsert that must look for a clash first.
+            self.conn.executemany(rows.INSERT_INCIDENT, new_rows)
             self._index_incidents([r[0] for r in new_rows])
         for incident_id, names, values in updates:
             assignments = ", ".join(f"{name} = ?" for name in names)
