@@ -6,32 +6,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from osc_console.models.events import Event, canonical_json, compact_json
+from osc_console.models.events import HASHED_FIELDS, Event, canonical_json, compact_json
 from osc_console.models.incident import urgency
 from osc_console.models.projection import IncidentState
 
-EVENT_COLUMNS = (
-    "id",
-    "realm",
-    "incident_id",
-    "kind",
-    "schema",
-    "payload",
-    "actor",
-    "agency",
-    "workstation",
-    "hlc",
-    "recorded_at",
-    "occurred_at",
-    "visibility",
-    "classification",
-    "base",
-    "refs",
-    "device_seq",
-    "prev_hash",
-    "content_hash",
-    "stored_at",
-)
+# The envelope's hashed fields in their stored order, then the hash and when it was stored.
+EVENT_COLUMNS = (*HASHED_FIELDS, "content_hash", "stored_at")
 INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
