@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from osc_console.models.agencies import Agency, Classification
 from osc_console.models.clock import LONDON, from_iso, local_label, now_utc
+from osc_console.models.errors import DomainError
 from osc_console.models.shift_log import ShiftEntry, ShiftIncident, ShiftLog, ShiftRecord
 
 Progress = Callable[[int, int], None]
@@ -53,7 +54,7 @@ CSV_COLUMNS = (
 )
 
 
-class ReportError(Exception):
+class ReportError(DomainError):
     """A report could not be written; the message names the path and why."""
 
 

@@ -21,6 +21,7 @@ from osc_console.ui.theme import apply_theme, current_palette
 
 if TYPE_CHECKING:
     from osc_console.ui.detail.panel import IncidentDetailPanel
+    from osc_console.ui.shifts.view import ShiftLogWindow
 
 # (keys, what it does, action name): the single list behind menus, toolbar and Help.
 SHORTCUTS: list[tuple[str, str, str]] = [
@@ -36,6 +37,7 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("Ctrl+D", "Record a decision", "decision"),
     ("Ctrl+Shift+C", "Close the incident", "close"),
     ("Ctrl+Shift+R", "Reopen the incident", "reopen"),
+    ("Ctrl+Shift+L", "Shift log", "shift_log"),
     ("F5", "Refresh (sync now when a server is set)", "refresh"),
     ("Ctrl+T", "Switch dark / light theme", "theme"),
     ("F1", "Keyboard shortcuts", "shortcuts"),
@@ -131,6 +133,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setMinimumSize(960, 600)
         self.resize(1440, 900)
         self._dialog: QtWidgets.QDialog | None = None
+        self.shift_log_window: ShiftLogWindow | None = None
 
         # The queue is built first (its first query starts at once, on the worker); the detail
         # panel is built just after the window is shown, so the queue paints sooner.
@@ -220,6 +223,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "decision": self.record_decision,
             "close": self.close_incident,
             "reopen": self.reopen_incident,
+            "shift_log": self.show_shift_log,
             "refresh": self.refresh,
             "theme": self.toggle_theme,
             "shortcuts": self.show_shortcuts,
@@ -245,6 +249,8 @@ class MainWindow(QtWidgets.QMainWindow):
         incident = bar.addMenu("&Incident")
         for name in ("focus_entry", "assign", "grade", "status", "decision", "close", "reopen"):
             incident.addAction(a[name])
+        shift_menu = bar.addMenu("&Shift")
+        shift_menu.addAction(a["shift_log"])
         view = bar.addMenu("&View")
         for name in (
             "focus_queue",
@@ -423,6 +429,16 @@ class MainWindow(QtWidgets.QMainWindow):
         from osc_console.ui.dialogs.conflict import ResolveConflictDialog
 
         self._with_incident(lambda state: ResolveConflictDialog(self.session, state, field, self))
+
+    def show_shift_log(self) -> None:
+        """The shift log in its own window (one per main window; raised if already open)."""
+        from osc_console.ui.shifts.view import ShiftLogWindow
+
+        if self.shift_log_window is None:
+            self.shift_log_window = ShiftLogWindow(self.session, parent=self)
+        self.shift_log_window.show()
+        self.shift_log_window.raise_()
+        self.shift_log_window.activateWindow()
 
     def refresh(self) -> None:
         self.queue.reload()
