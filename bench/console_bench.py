@@ -120,7 +120,12 @@ def bench_enter(path: Path, count: int) -> None:
     _app, window, session, spin = _console(path)
     incident = window.queue.model.incident_id(0)
     window.queue.select_incident(incident)
-    spin(lambda: window.detail.state is not None and window.detail.state.id == incident)
+    spin(
+        lambda: window.detail is not None
+        and window.detail.state is not None
+        and window.detail.state.id == incident
+    )
+    assert window.detail is not None
     line = window.detail.quick_entry.line
     model = window.detail.model
     times = []
