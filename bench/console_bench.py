@@ -121,9 +121,11 @@ def bench_enter(path: Path, count: int) -> None:
     incident = window.queue.model.incident_id(0)
     window.queue.select_incident(incident)
     spin(
-        lambda: window.detail is not None
-        and window.detail.state is not None
-        and window.detail.state.id == incident
+        lambda: (
+            window.detail is not None
+            and window.detail.state is not None
+            and window.detail.state.id == incident
+        )
     )
     assert window.detail is not None
     line = window.detail.quick_entry.line
