@@ -28,21 +28,24 @@ class ShiftRecordDialog(QuickDialog):
 
     note_required = False
     refusal_words = "manage shifts"
+    # What each kind of record says about itself; set by the subclasses below.
+    heading = ""
+    intro = ""
+    save_text = "Save"
+    placeholder = ""
 
     def __init__(
         self,
         session: ConsoleSession,
         window: ShiftWindow,
         *,
-        title: str,
-        intro: str,
-        save_text: str,
-        placeholder: str,
         patterns: Sequence[ShiftPattern],
         clock: Callable[[], datetime] = now_utc,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
-        super().__init__(session, title, intro=intro, save_text=save_text, parent=parent)
+        super().__init__(
+            session, self.heading, intro=self.intro, save_text=self.save_text, parent=parent
+        )
         self.hint.setText("Ctrl+Enter saves · Esc cancels")
         self.shift = window
         self.patterns = tuple(patterns)
@@ -53,7 +56,7 @@ class ShiftRecordDialog(QuickDialog):
         self.shift_label.setWordWrap(True)
         self.form.addRow("Shift", self.shift_label)
         label = "&Note" if self.note_required else "&Note (optional)"
-        self.note = multi_line("Note", placeholder, 5)
+        self.note = multi_line("Note", self.placeholder, 5)
         self.add_field("note", label, self.note)
         self.note.textChanged.connect(lambda: self.changed("note"))
         if not may_manage_shifts(session.user):
@@ -117,27 +120,13 @@ class HandoverDialog(ShiftRecordDialog):
     note_required = True
     refusal_words = "write a handover"
 
-    def __init__(
-        self,
-        session: ConsoleSession,
-        window: ShiftWindow,
-        *,
-        patterns: Sequence[ShiftPattern],
-        clock: Callable[[], datetime] = now_utc,
-        parent: QtWidgets.QWidget | None = None,
-    ) -> None:
-        super().__init__(
-            session,
-            window,
-            title="Write the handover",
-            intro="The handover note goes into the shift log as written. The incoming duty "
-            "manager acknowledges it; a later note supersedes this one but both are kept.",
-            save_text="Save handover",
-            placeholder="what the next shift inherits: open incidents, risks, promises made",
-            patterns=patterns,
-            clock=clock,
-            parent=parent,
-        )
+    heading = "Write the handover"
+    intro = (
+        "The handover note goes into the shift log as written. The incoming duty manager "
+        "acknowledges it; a later note supersedes this one but both are kept."
+    )
+    save_text = "Save handover"
+    placeholder = "what the next shift inherits: open incidents, risks, promises made"
 
     def shift_work(self) -> ShiftWork:
         day, name, note = self.shift.day, self.shift.name, self.note_text()
@@ -147,27 +136,13 @@ class HandoverDialog(ShiftRecordDialog):
 class AcknowledgeDialog(ShiftRecordDialog):
     refusal_words = "acknowledge a handover"
 
-    def __init__(
-        self,
-        session: ConsoleSession,
-        window: ShiftWindow,
-        *,
-        patterns: Sequence[ShiftPattern],
-        clock: Callable[[], datetime] = now_utc,
-        parent: QtWidgets.QWidget | None = None,
-    ) -> None:
-        super().__init__(
-            session,
-            window,
-            title="Acknowledge the handover",
-            intro="You confirm, as the incoming duty manager, that you have read this shift's "
-            "handover note. The acknowledgement goes into the shift log with your name.",
-            save_text="Acknowledge",
-            placeholder="optional: anything you want on record with the acknowledgement",
-            patterns=patterns,
-            clock=clock,
-            parent=parent,
-        )
+    heading = "Acknowledge the handover"
+    intro = (
+        "You confirm, as the incoming duty manager, that you have read this shift's handover "
+        "note. The acknowledgement goes into the shift log with your name."
+    )
+    save_text = "Acknowledge"
+    placeholder = "optional: anything you want on record with the acknowledgement"
 
     def shift_work(self) -> ShiftWork:
         day, name, note = self.shift.day, self.shift.name, self.note_text() or None
@@ -177,28 +152,14 @@ class AcknowledgeDialog(ShiftRecordDialog):
 class SignOffDialog(ShiftRecordDialog):
     refusal_words = "sign off a shift"
 
-    def __init__(
-        self,
-        session: ConsoleSession,
-        window: ShiftWindow,
-        *,
-        patterns: Sequence[ShiftPattern],
-        clock: Callable[[], datetime] = now_utc,
-        parent: QtWidgets.QWidget | None = None,
-    ) -> None:
-        super().__init__(
-            session,
-            window,
-            title="Sign off the shift",
-            intro="You sign off this shift as its duty manager; a shift is signed off once. "
-            "Anything added to this shift after you sign off will be marked “after sign-off” "
-            "in the shift log and in every export.",
-            save_text="Sign off",
-            placeholder="optional: a closing remark for the record",
-            patterns=patterns,
-            clock=clock,
-            parent=parent,
-        )
+    heading = "Sign off the shift"
+    intro = (
+        "You sign off this shift as its duty manager; a shift is signed off once. Anything "
+        "added to this shift after you sign off will be marked “after sign-off” in the shift "
+        "log and in every export."
+    )
+    save_text = "Sign off"
+    placeholder = "optional: a closing remark for the record"
 
     def shift_work(self) -> ShiftWork:
         day, name, note = self.shift.day, self.shift.name, self.note_text() or None
