@@ -30,7 +30,7 @@ class ShiftRecordDialog(QuickDialog):
     refusal_words = "manage shifts"
     # What each kind of record says about itself; set by the subclasses below.
     heading = ""
-    intro = ""
+    explanation = ""
     save_text = "Save"
     placeholder = ""
 
@@ -44,7 +44,7 @@ class ShiftRecordDialog(QuickDialog):
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         super().__init__(
-            session, self.heading, intro=self.intro, save_text=self.save_text, parent=parent
+            session, self.heading, intro=self.explanation, save_text=self.save_text, parent=parent
         )
         self.hint.setText("Ctrl+Enter saves · Esc cancels")
         self.shift = window
@@ -121,7 +121,7 @@ class HandoverDialog(ShiftRecordDialog):
     refusal_words = "write a handover"
 
     heading = "Write the handover"
-    intro = (
+    explanation = (
         "The handover note goes into the shift log as written. The incoming duty manager "
         "acknowledges it; a later note supersedes this one but both are kept."
     )
@@ -137,7 +137,7 @@ class AcknowledgeDialog(ShiftRecordDialog):
     refusal_words = "acknowledge a handover"
 
     heading = "Acknowledge the handover"
-    intro = (
+    explanation = (
         "You confirm, as the incoming duty manager, that you have read this shift's handover "
         "note. The acknowledgement goes into the shift log with your name."
     )
@@ -153,7 +153,7 @@ class SignOffDialog(ShiftRecordDialog):
     refusal_words = "sign off a shift"
 
     heading = "Sign off the shift"
-    intro = (
+    explanation = (
         "You sign off this shift as its duty manager; a shift is signed off once. Anything "
         "added to this shift after you sign off will be marked “after sign-off” in the shift "
         "log and in every export."
