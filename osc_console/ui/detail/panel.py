@@ -20,11 +20,11 @@ from osc_console.store import queries
 from osc_console.ui.detail.assignments import AssignmentsPanel
 from osc_console.ui.detail.header import VISIBILITY_LABELS, IncidentHeader
 from osc_console.ui.detail.quick_entry import QuickEntry
+from osc_console.ui.detail.timeline_delegate import TimelineDelegate
 from osc_console.ui.detail.timeline_model import (
     AMENDABLE_KINDS,
     EventIdRole,
     KindRole,
-    TimelineDelegate,
     TimelineListModel,
     agency_name,
     category_name,
