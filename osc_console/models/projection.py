@@ -22,7 +22,7 @@ from osc_console.models.incident import (
     AssignmentStatus,
     Status,
 )
-from osc_console.models.payloads import UPDATABLE_FIELDS, Kind
+from osc_console.models.payloads import UPDATABLE_FIELDS, Kind, is_known
 from osc_console.models.reference import ReferenceData
 
 
@@ -145,9 +145,17 @@ class IncidentState:
 
     # ---- folding -------------------------------------------------------------------------
     def apply(self, event: Event, ref: ReferenceData) -> None:
-        """Fold one event in. Callers must feed events in :func:`fold_key` order."""
-        self.event_count += 1
+        """Fold one event in. Callers must feed events in :func:`fold_key` order.
+
+        An entry restricted to one organisation on a joint incident (a police-only log line)
+        is not folded in: the incident's row is seen by both organisations, so nothing in it
+        may depend on what only one of them holds. Such entries show in the timeline of
+        those who may see them.
+        """
         kind = event.kind
+        if kind != _OPENED and self.opened and event.visibility != self.visibility:
+            return
+        self.event_count += 1
         if kind != _OPENED:
             key = (event.hlc, event.workstation, event.id)  # event.order_key, built inline
             self.last_key = max(self.last_key, key)
@@ -158,7 +166,9 @@ class IncidentState:
             and _CLASSIFICATION_RANK[classification] > _CLASSIFICATION_RANK[self.classification]
         ):
             self.classification = classification
-        handler = _HANDLERS.get(kind)  # type: ignore[call-overload]
+        # A newer schema of a known kind is kept in the log and shown generically; only the
+        # versions this program understands are folded.
+        handler = _HANDLERS.get(kind) if is_known(kind, event.schema) else None  # type: ignore[call-overload]
         if handler is not None:
             handler(self, event, ref)
 

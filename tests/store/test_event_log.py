@@ -719,3 +719,71 @@ def test_a_time_typed_without_a_zone_is_london_time(
 def test_a_time_that_is_not_a_time_is_refused(summer_desk: IncidentService) -> None:
     with pytest.raises(ValidationError, match=r"^occurred_at: is not a date and time$"):
         summer_desk.open_incident(knife_incident(occurred_at="yesterday teatime"))
+
+
+def test_a_newer_schema_of_a_known_kind_is_kept_and_does_not_block_the_page(
+    store: Store, police_desk: IncidentService
+) -> None:
+    """A newer program's incident.updated v2 rides in the same page as an ordinary entry."""
+    from osc_console.models.agencies import Agency
+    from osc_console.models.events import Author, EventDraft, seal
+    from osc_console.models.ids import uuid7
+
+    opened = police_desk.open_incident(knife_incident()).incident
+    author = Author("PC Remote", Agency.POLICE, "CR9")
+    stamp = str(store.clock.now())
+    newer = seal(
+        EventDraft(
+            "incident.updated", {"set": {"grade": "priority"}}, incident_id=opened.id, schema=2
+        ),
+        author,
+        event_id=uuid7(),
+        hlc=stamp,
+        recorded_at="2026-11-24T12:00:00.000Z",
+        device_seq=1,
+        prev_hash=None,
+    )
+    entry = seal(
+        EventDraft("log.added", {"text": "Units searching the area"}, incident_id=opened.id),
+        author,
+        event_id=uuid7(),
+        hlc=str(store.clock.now()),
+        recorded_at="2026-11-24T12:00:01.000Z",
+        device_seq=2,
+        prev_hash=newer.content_hash,
+    )
+
+    result = store.apply_remote([newer, entry])
+
+    assert result.stored == (newer.id, entry.id)
+    state = store.incident(opened.id)
+    assert state is not None
+    assert state.value("grade") == "immediate"  # the v2 change is shown, not applied
+    assert state.log_count == 1
+    assert check_store(store).ok
+
+
+def test_a_police_only_line_on_a_joint_incident_changes_nothing_the_council_sees(
+    store: Store, council_desk: IncidentService, police_desk: IncidentService
+) -> None:
+    from osc_console.models.agencies import Agency, Classification, Visibility
+    from osc_console.store import queries
+
+    opened = council_desk.open_incident(
+        knife_incident(lead_agency=Agency.CORPORATION, grade=None, council_priority="high")
+    ).incident
+    police_desk.add_log(
+        opened.ref,
+        "Intelligence: the named person is known to carry a blade",
+        visibility=Visibility.POLICE,
+        classification=Classification.OFFICIAL_SENSITIVE,
+    )
+
+    council_view = queries.queue(store.conn, queries.QueueFilter(viewer=Agency.CORPORATION))
+    (row,) = council_view
+    assert row.classification == "OFFICIAL"
+    assert row.log_count == 0
+    council_timeline = queries.timeline(store.conn, opened.id, Agency.CORPORATION)
+    assert [e.kind for e in council_timeline] == ["incident.opened"]
+    police_timeline = queries.timeline(store.conn, opened.id, Agency.POLICE)
+    assert [e.kind for e in police_timeline] == ["incident.opened", "log.added"]
