@@ -129,6 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     shift.add_argument("--out", required=True, help="file to write")
     shift.add_argument("--room", default=None, help="room named in the PDF header")
 
+    exercise = command("exercise", "play exercise scenarios (never touches live data)")
+    xsub = exercise.add_subparsers(
+        dest="exercise_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    run = xsub.add_parser(
+        "run", help="play a scenario headless into its exercise store, at --speed times real time"
+    )
+    _common(run, suppress=True)
+    run.add_argument("scenario", help="a scenario .toml file, or the name of a shipped one")
+    run.add_argument(
+        "--speed", type=float, default=1.0, help="exercise clock speed (600: 10 min/s)"
+    )
+
     command("check", "verify the log, the chains and rebuild every projection to compare")
     return parser
 
@@ -375,6 +388,77 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exercise(args: argparse.Namespace) -> int:
+    from osc_console.models.scenario import (
+        Scenario,
+        parse_scenario,
+        shipped_scenario_text,
+        shipped_scenarios,
+    )
+    from osc_console.services.exercise import (
+        CONTROL_ACTOR,
+        CONTROL_WORKSTATION,
+        ExerciseRun,
+        Released,
+    )
+
+    path = Path(args.scenario).expanduser()
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{path}: cannot be read ({exc})") from exc
+        scenario: Scenario = parse_scenario(text, path.name)
+    elif args.scenario in shipped_scenarios():
+        text = shipped_scenario_text(args.scenario)
+        scenario = parse_scenario(text, f"{args.scenario}.toml")
+    else:
+        shipped = ", ".join(shipped_scenarios()) or "none"
+        raise CommandError(
+            f"{args.scenario}: no such scenario file, and no shipped scenario of that name "
+            f"(shipped: {shipped})"
+        )
+    if not args.speed > 0:
+        raise CommandError(f"--speed must be more than 0, not {args.speed:g}")
+    wanted = getattr(args, "realm", None)
+    if wanted and wanted != scenario.realm:
+        raise CommandError(
+            f"--realm {wanted} does not match the scenario's realm {scenario.realm}; "
+            "an exercise is only ever played into its own realm"
+        )
+    author = Author(
+        actor=getattr(args, "user", None) or CONTROL_ACTOR,
+        agency=parse_agency(getattr(args, "agency", None)),
+        workstation=CONTROL_WORKSTATION,
+        realm=scenario.realm,
+    )
+    as_json = getattr(args, "json", False)
+
+    def show(released: Released) -> None:
+        if not as_json:
+            print(released.line(), flush=True)
+
+    directory = _data_dir(args)
+    with Store.open(store_path(directory, scenario.realm), scenario.realm) as store:
+        run = ExerciseRun(store, scenario, author, speed=args.speed)
+        if not as_json:
+            print(f"{scenario.codeword} — {scenario.name} ({scenario.realm}) into {store.path}")
+        try:
+            summary = run.run_headless(on_release=show)
+        except KeyboardInterrupt:
+            summary = run.stop("interrupted")
+        released = [r.to_dict() for r in run.released.values()]
+    if as_json:
+        print(json.dumps({**summary.to_dict(), "injects": released}, indent=2, ensure_ascii=False))
+    else:
+        print(
+            f"{summary.state.value}: {summary.released} injects released, {summary.pending} "
+            f"pending, {summary.events} events, {len(summary.incidents)} incidents — "
+            f"{scenario.codeword}"
+        )
+    return 0 if summary.pending == 0 else 1
+
+
 def _console(args: argparse.Namespace) -> int:
     from osc_console.app import run_console
 
@@ -386,4 +470,5 @@ _HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "incident": _incident,
     "export": _export,
     "check": _check,
+    "exercise": _exercise,
 }

@@ -1,0 +1,449 @@
+"""Playing an exercise scenario: injects released on the exercise clock, and the after-action.
+
+The exercise clock reads T = (wall time elapsed while running) x speed from the start, so a
+planner can pause, resume and speed the exercise up. Injects are written by exercise control
+(workstation ``EXCON`` unless told otherwise) through :class:`IncidentService`, into the
+exercise's own store only: a run refuses any store whose realm is not ``exercise:<slug>``,
+so an exercise event can never reach live data.
+
+Messages to the players are not events (no event kind fits a broadcast); they are returned
+by :meth:`ExerciseRun.release` for the caller (command line, control panel) to show.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from osc_console.models.agencies import Agency, Visibility
+from osc_console.models.clock import from_iso, now_utc, to_iso
+from osc_console.models.errors import DomainError
+from osc_console.models.events import Author, Event
+from osc_console.models.payloads import Kind
+from osc_console.models.scenario import Inject, InjectKind, Scenario
+from osc_console.services.incidents import IncidentService, Location, NewIncident
+from osc_console.store.event_store import Store
+
+CONTROL_WORKSTATION = "EXCON"
+CONTROL_ACTOR = "Exercise control"
+
+
+class ExerciseError(DomainError):
+    """An exercise request refused: wrong realm, stopped exercise, inject not releasable."""
+
+
+class RunState(StrEnum):
+    READY = "ready"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """One inject as released: when (exercise and wall time) and what it wrote."""
+
+    inject: Inject
+    exercise_time: timedelta
+    wall_time: datetime
+    events: tuple[Event, ...] = ()
+    incident_ref: str | None = None
+    early: bool = False
+
+    def line(self) -> str:
+        inject = self.inject
+        head = f"{inject.at_label:>10}  {inject.kind.value:<8}"
+        if inject.kind is InjectKind.INCIDENT and inject.incident is not None:
+            return f"{head} opened {self.incident_ref}: {inject.incident.summary}"
+        if inject.kind is InjectKind.MESSAGE:
+            return f"{head} to the players: {inject.text}"
+        who = inject.team or (inject.agency.value if inject.agency else "control")
+        first = inject.log_text().splitlines()[0]
+        return f"{head} on {self.incident_ref} from {who}: {first}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inject": self.inject.number,
+            "id": self.inject.id,
+            "at": self.inject.at_label,
+            "kind": self.inject.kind.value,
+            "released_at": to_iso(self.wall_time),
+            "exercise_seconds": self.exercise_time.total_seconds(),
+            "early": self.early,
+            "incident_ref": self.incident_ref,
+            "events": [e.id for e in self.events],
+            "text": self.inject.text if self.inject.kind is InjectKind.MESSAGE else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    scenario: str
+    realm: str
+    codeword: str
+    state: RunState
+    released: int
+    pending: int
+    events: int
+    incidents: tuple[str, ...]
+    stop_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "realm": self.realm,
+            "codeword": self.codeword,
+            "state": self.state.value,
+            "released": self.released,
+            "pending": self.pending,
+            "events": self.events,
+            "incidents": list(self.incidents),
+            "stop_reason": self.stop_reason,
+        }
+
+
+def check_exercise_store(store: Store, scenario: Scenario) -> None:
+    """Refuse any store that is not this exercise's own: live data is never written."""
+    if store.realm == "live":
+        raise ExerciseError(
+            f"exercise {scenario.slug!r} refused: {store.path} is the live store, and an "
+            "exercise can never write live data"
+        )
+    if store.realm != scenario.realm:
+        raise ExerciseError(
+            f"exercise {scenario.slug!r} refused: {store.path} holds {store.realm}, "
+            f"not {scenario.realm}"
+        )
+
+
+class ExerciseRun:
+    """One playing of a scenario against its exercise store."""
+
+    def __init__(
+        self,
+        store: Store,
+        scenario: Scenario,
+        author: Author,
+        *,
+        clock: Callable[[], datetime] = now_utc,
+        speed: float = 1.0,
+    ) -> None:
+        check_exercise_store(store, scenario)
+        self.store = store
+        self.scenario = scenario
+        self.author = replace(author, realm=scenario.realm)
+        self._clock = clock
+        self._speed = _positive(speed)
+        self._base = timedelta(0)  # exercise time accumulated before the current anchor
+        self._anchor: datetime | None = None  # wall time the clock last (re)started
+        self.state = RunState.READY
+        self.stop_reason: str | None = None
+        self.released: dict[int, Released] = {}  # by inject number
+        self._incidents: dict[str, str] = {}  # incident inject id -> incident id
+
+    # ---- the exercise clock ----------------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def elapsed(self, now: datetime | None = None) -> timedelta:
+        """Exercise time T since the start."""
+        if self._anchor is None:
+            return self._base
+        wall = (now or self._clock()) - self._anchor
+        return self._base + wall * self._speed
+
+    def exercise_now(self, now: datetime | None = None) -> datetime:
+        """The exercise clock as players see it: the scenario's start plus T."""
+        return self.scenario.start + self.elapsed(now)
+
+    def start(self) -> None:
+        if self.state is not RunState.READY:
+            raise ExerciseError(f"the exercise has already been started ({self.state.value})")
+        self._anchor = self._clock()
+        self.state = RunState.RUNNING
+
+    def pause(self) -> None:
+        self._require(RunState.RUNNING, "pause")
+        self._base = self.elapsed()
+        self._anchor = None
+        self.state = RunState.PAUSED
+
+    def resume(self) -> None:
+        self._require(RunState.PAUSED, "resume")
+        self._anchor = self._clock()
+        self.state = RunState.RUNNING
+
+    def set_speed(self, speed: float) -> None:
+        new = _positive(speed)
+        if self._anchor is not None:
+            now = self._clock()
+            self._base = self.elapsed(now)
+            self._anchor = now
+        self._speed = new
+
+    def stop(self, reason: str) -> RunSummary:
+        """End the exercise at once (e.g. for a real emergency); nothing more is released."""
+        if self.state in (RunState.STOPPED, RunState.FINISHED):
+            return self.summary()
+        self._base = self.elapsed()
+        self._anchor = None
+        self.state = RunState.STOPPED
+        self.stop_reason = reason.strip() or "stopped"
+        return self.summary()
+
+    # ---- injects ---------------------------------------------------------------------------
+    def pending(self) -> list[Inject]:
+        return [i for i in self.scenario.injects if i.number not in self.released]
+
+    def due(self, now: datetime | None = None) -> list[Inject]:
+        """Injects whose time has come and that have not been released, in file order."""
+        if self.state is not RunState.RUNNING:
+            return []
+        elapsed = self.elapsed(now)
+        return [i for i in self.pending() if i.at <= elapsed]
+
+    def release_early(self, inject_id: str) -> Released:
+        return self.release(self.scenario.inject(inject_id), early=True)
+
+    def release(self, inject: Inject, *, early: bool = False) -> Released:
+        """Write one inject into the exercise store through the incident service."""
+        if self.state in (RunState.STOPPED, RunState.FINISHED, RunState.READY):
+            raise ExerciseError(f"{inject.label}: the exercise is {self.state.value}")
+        if inject.number in self.released:
+            raise ExerciseError(f"{inject.label}: already released")
+        if inject not in self.scenario.injects:
+            raise ExerciseError(f"{inject.label}: not an inject of {self.scenario.name!r}")
+        wall = self._clock()
+        elapsed = self.elapsed(wall)
+        events: tuple[Event, ...] = ()
+        ref: str | None = None
+        if inject.kind is InjectKind.INCIDENT and inject.incident is not None:
+            spec = inject.incident
+            service = IncidentService(self.store, self._author_for(spec.visibility))
+            outcome = service.open_incident(
+                NewIncident(
+                    summary=spec.summary,
+                    category=spec.category,
+                    source=spec.source,
+                    location=Location(spec.location),
+                    lead_agency=spec.lead_agency,
+                    grade=spec.grade,
+                    council_priority=spec.council_priority,
+                    visibility=spec.visibility,
+                    classification=spec.classification,
+                )
+            )
+            events, ref = outcome.events, outcome.incident.ref
+            if inject.id is not None:
+                self._incidents[inject.id] = outcome.incident.id
+        elif inject.kind in (InjectKind.LOG, InjectKind.METHANE) and inject.target is not None:
+            incident_id = self._incidents.get(inject.target)
+            if incident_id is None:
+                raise ExerciseError(
+                    f"{inject.label}: release inject {inject.target!r} first "
+                    "(its incident does not exist yet)"
+                )
+            state = self.store.incident(incident_id)
+            visibility = Visibility(state.visibility) if state else Visibility.JOINT
+            author = self._author_for(visibility, inject.agency, inject.team)
+            on_behalf_of = self._partner_name(inject)
+            outcome = IncidentService(self.store, author).add_log(
+                incident_id, inject.log_text(), on_behalf_of=on_behalf_of
+            )
+            events, ref = outcome.events, outcome.incident.ref
+        released = Released(inject, elapsed, wall, events, ref, early)
+        self.released[inject.number] = released
+        if not self.pending():
+            self.state = RunState.FINISHED
+            self._base = elapsed
+            self._anchor = None
+        return released
+
+    def run_headless(
+        self,
+        speed: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+        on_release: Callable[[Released], None] | None = None,
+    ) -> RunSummary:
+        """Play every inject at its time to the end (command line and tests)."""
+        nap = sleep or time.sleep
+        if speed is not None:
+            self.set_speed(speed)
+        if self.state is RunState.READY:
+            self.start()
+        while self.state is RunState.RUNNING and self.pending():
+            due = self.due()
+            if not due:
+                wait = (self.pending()[0].at - self.elapsed()) / self._speed
+                nap(max(wait.total_seconds(), 1e-6))  # always move the clock on
+                continue
+            for inject in due:
+                released = self.release(inject)
+                if on_release is not None:
+                    on_release(released)
+        return self.summary()
+
+    def summary(self) -> RunSummary:
+        events = sum(len(r.events) for r in self.released.values())
+        refs = tuple(
+            r.incident_ref
+            for r in self.released.values()
+            if r.inject.kind is InjectKind.INCIDENT and r.incident_ref
+        )
+        return RunSummary(
+            scenario=self.scenario.name,
+            realm=self.scenario.realm,
+            codeword=self.scenario.codeword,
+            state=self.state,
+            released=len(self.released),
+            pending=len(self.pending()),
+            events=events,
+            incidents=refs,
+            stop_reason=self.stop_reason,
+        )
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _require(self, state: RunState, action: str) -> None:
+        if self.state is not state:
+            raise ExerciseError(f"cannot {action}: the exercise is {self.state.value}")
+
+    def _author_for(
+        self, visibility: Visibility, agency: Agency | None = None, team: str | None = None
+    ) -> Author:
+        """Exercise control, writing as the partner agency when the inject comes from one."""
+        if agency is not None:
+            name = self._partner_name_of(agency, team)
+            return replace(self.author, agency=agency, actor=f"{CONTROL_ACTOR} for {name}")
+        if visibility is not Visibility.JOINT:
+            return replace(self.author, agency=Agency(visibility.value))
+        return self.author
+
+    def _partner_name(self, inject: Inject) -> str | None:
+        if inject.agency is None:
+            return None
+        return self._partner_name_of(inject.agency, inject.team)
+
+    def _partner_name_of(self, agency: Agency, team: str | None) -> str:
+        known = self.store.reference.team(team) if team else None
+        return known.name if known else agency.label
+
+
+def _positive(speed: float) -> float:
+    value = float(speed)
+    if not value > 0:
+        raise ExerciseError(f"speed must be more than 0, not {speed}")
+    return value
+
+
+# ---- after-action --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """How the players answered one incident inject."""
+
+    inject: Inject
+    incident_id: str | None
+    ref: str | None
+    released_at: str | None
+    first_action_at: str | None = None
+    first_action_kind: str | None = None
+    first_action_by: str | None = None
+    first_action_workstation: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        """Wall seconds from the inject's release to the first player action."""
+        if self.released_at is None or self.first_action_at is None:
+            return None
+        return (from_iso(self.first_action_at) - from_iso(self.released_at)).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inject": self.inject.number,
+            "id": self.inject.id,
+            "at": self.inject.at_label,
+            "incident_ref": self.ref,
+            "released_at": self.released_at,
+            "first_action_at": self.first_action_at,
+            "first_action_kind": self.first_action_kind,
+            "first_action_by": self.first_action_by,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AfterAction:
+    scenario: str
+    realm: str
+    responses: tuple[Response, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "realm": self.realm,
+            "responses": [r.to_dict() for r in self.responses],
+        }
+
+
+def after_action(
+    store: Store, scenario: Scenario, *, control_workstation: str = CONTROL_WORKSTATION
+) -> AfterAction:
+    """For each incident inject, the time from its release to the players' first action.
+
+    Computed from the events alone: an incident opened by exercise control is matched to the
+    scenario's incident injects by summary, in file order; the first action is the earliest
+    recorded event on that incident from any other workstation (a log entry, an assignment,
+    a grade change, …).
+    """
+    check_exercise_store(store, scenario)
+    opened: list[Event] = []
+    by_incident: dict[str, list[Event]] = {}
+    for event in store.iter_events():
+        if event.incident_id is None:
+            continue
+        if event.kind == Kind.INCIDENT_OPENED and event.workstation == control_workstation:
+            opened.append(event)
+        elif event.workstation != control_workstation:
+            by_incident.setdefault(event.incident_id, []).append(event)
+    opened.sort(key=lambda e: (e.recorded_at, e.order_key))
+    return AfterAction(
+        scenario.name, scenario.realm, tuple(_responses(scenario.injects, opened, by_incident))
+    )
+
+
+def _responses(
+    injects: Iterable[Inject], opened: list[Event], by_incident: dict[str, list[Event]]
+) -> Iterable[Response]:
+    unused = list(opened)
+    for inject in injects:
+        if inject.incident is None:
+            continue
+        match = next(
+            (e for e in unused if e.payload.get("summary") == inject.incident.summary), None
+        )
+        if match is None:
+            yield Response(inject, None, None, None)
+            continue
+        unused.remove(match)
+        actions = sorted(
+            by_incident.get(match.incident_id or "", []),
+            key=lambda e: (e.recorded_at, e.order_key),
+        )
+        first = actions[0] if actions else None
+        yield Response(
+            inject,
+            match.incident_id,
+            match.payload.get("ref"),
+            match.recorded_at,
+            first.recorded_at if first else None,
+            first.kind if first else None,
+            first.actor if first else None,
+            first.workstation if first else None,
+        )

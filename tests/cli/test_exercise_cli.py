@@ -1,0 +1,131 @@
+"""`osc-console exercise run`: plays a scenario headless into its own exercise store only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from osc_console.cli import main
+from osc_console.models.scenario import load_shipped, shipped_scenario_text
+from osc_console.store.event_store import Store
+
+FAST = ("--speed", "1000000")  # 40 exercise minutes in a few milliseconds
+
+
+def osc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def live_events(data: Path) -> int:
+    path = data / "live.db"
+    if not path.exists():
+        return 0
+    with Store.open(path, "live") as store:
+        return store.event_count()
+
+
+def test_shipped_scenario_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = tmp_path / "osc"
+    code, out, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert (code, err) == (0, "")
+    scenario = load_shipped("city-flood")
+    lines = out.splitlines()
+    assert lines[0].startswith("EXERCISE EXERCISE EXERCISE — Bank Deluge")
+    assert len(lines) == len(scenario.injects) + 2
+    assert "T+00:00  incident opened" in lines[1]
+    assert lines[-1].startswith("finished: 14 injects released, 0 pending, 12 events")
+
+    assert live_events(data) == 0
+    assert not (data / "live.db").exists()
+    with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
+        events = list(store.iter_events())
+    assert len(events) == 12
+    assert {e.realm for e in events} == {"exercise:city-flood"}
+
+
+def test_scenario_file_with_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = tmp_path / "osc"
+    file = tmp_path / "flood.toml"
+    file.write_text(shipped_scenario_text("city-flood"), encoding="utf-8")
+    code, out, err = osc(
+        capsys, "exercise", "run", str(file), "--data-dir", str(data), "--json", *FAST
+    )
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["realm"] == "exercise:city-flood"
+    assert result["state"] == "finished"
+    assert len(result["injects"]) == len(load_shipped("city-flood").injects)
+    assert len(result["incidents"]) == 6
+    assert live_events(data) == 0
+
+
+def test_exercise_never_touches_an_existing_live_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "osc"
+    code, _, _ = osc(
+        capsys,
+        "incident",
+        "new",
+        "--summary",
+        "Real call",
+        "--grade",
+        "priority",
+        "--data-dir",
+        str(data),
+        "--workstation",
+        "CR1",
+    )
+    assert code == 0
+    assert live_events(data) == 1
+    code, _, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert (code, err) == (0, "")
+    assert live_events(data) == 1
+    with Store.open(data / "live.db", "live") as live:
+        assert {e.realm for e in live.iter_events()} == {"live"}
+
+
+def test_bad_scenario_is_one_line_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "osc"
+    file = tmp_path / "thames.toml"
+    file.write_text(
+        'name = "T"\nslug = "thames"\ncodeword = "EX EX EX"\nstart = "2026-11-24T10:00:00"\n'
+        'duration = 45\n\n[[inject]]\nat = "T+04:00"\nkind = "incident"\nsummary = "S"\n'
+        'category = "XYZ"\ngrade = "immediate"\nlocation = "Cornhill"\nsource = "999"\n'
+        'lead_agency = "police"\n',
+        encoding="utf-8",
+    )
+    code, out, err = osc(capsys, "exercise", "run", str(file), "--data-dir", str(data))
+    assert code == 1
+    assert out == ""
+    assert err == (
+        "osc-console: error: thames.toml, line 7, inject 1 (at T+04:00), category: "
+        "unknown category 'XYZ'\n"
+    )
+    assert not data.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("no-such-scenario",), "no such scenario file, and no shipped scenario"),
+        (("city-flood", "--speed", "0"), "--speed must be more than 0"),
+        (("city-flood", "--realm", "live"), "does not match the scenario's realm"),
+    ],
+)
+def test_refusals(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    data = tmp_path / "osc"
+    code, _, err = osc(capsys, "exercise", "run", *args, "--data-dir", str(data))
+    assert code == 1
+    assert err.startswith("osc-console: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+    assert not data.exists()
