@@ -1,0 +1,522 @@
+"""The dashboard's figures over a period, answered by GROUP BY queries (never event by event).
+
+Every function takes ``(conn, period_start_utc, period_end_utc, viewer, lead_agency=None)``:
+the period is half-open, ``[start, end)``, in aware datetimes (any zone; compared in UTC);
+``viewer`` limits the figures to incidents that organisation may see (``visibilities_for``)
+and ``lead_agency``, when given, to incidents that agency leads. An incident belongs to the
+period when it was opened in it (``incidents.opened_at``), except for the open-incident
+series, which counts everything open at each hour boundary whenever it was opened.
+
+Hours are Europe/London local hours. London's offset from UTC is always a whole number of
+hours, so every local hour is exactly one UTC hour: SQL counts per UTC hour and Python labels
+each one with its local start (an aware datetime). On the night the clocks go back, local
+01:00 occurs twice (BST, then GMT) and both hours are kept, distinct by their offset; on the
+night they go forward, local 01:00 does not exist and so never appears.
+
+Durations are in seconds. Clocks skewed between workstations can put an assignment before the
+opening it answers: such a duration counts as 0, never as negative.
+
+Percentiles use the nearest-rank method: the p-th percentile of n sorted values is the value
+at rank ``ceil(p / 100 * n)`` (1-based), so it is always an observed value; the median is the
+50th percentile this way (the lower middle value when n is even). An empty set has none.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from osc_console.models.agencies import Agency, visibilities_for
+from osc_console.models.clock import LONDON, to_iso
+from osc_console.models.incident import Grade
+
+HOUR = timedelta(hours=1)
+_HOUR_S = 3600
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One line or stack of a chart: a key (an agency, a grade) and a value per hour."""
+
+    key: str | None
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class HourlySeries:
+    """Values per hour: ``hours`` are London-local aware datetimes, one per value."""
+
+    hours: tuple[datetime, ...]
+    series: tuple[Series, ...]
+
+    def of(self, key: str | None) -> tuple[int, ...]:
+        for s in self.series:
+            if s.key == key:
+                return s.counts
+        return tuple(0 for _ in self.hours)
+
+    @property
+    def total(self) -> int:
+        return sum(s.total for s in self.series)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTarget:
+    """Minutes within which an incident of a grade should be assigned and attended."""
+
+    assign_minutes: float | None = None
+    attend_minutes: float | None = None
+
+
+# Configurable: pass another mapping to response_times. Grades absent here have no target.
+DEFAULT_TARGETS: Mapping[str, ResponseTarget] = {
+    Grade.IMMEDIATE.value: ResponseTarget(assign_minutes=5, attend_minutes=15),
+    Grade.PRIORITY.value: ResponseTarget(attend_minutes=60),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStats:
+    """Time to assign or to attend for one grade. Times are seconds; None when no sample."""
+
+    grade: str | None
+    measure: str  # "assign" or "attend"
+    count: int  # incidents with a time
+    without: int  # incidents of the grade opened in the period with no time (yet)
+    median_s: float | None
+    p90_s: float | None
+    target_s: float | None
+    met: int  # incidents within the target (<=); 0 without a target
+    durations_s: tuple[float, ...] = field(repr=False)  # sorted, for histograms and CSV
+
+    @property
+    def share_met(self) -> float | None:
+        """The share meeting the target, 0..1; None without a target or without samples."""
+        if self.target_s is None or self.count == 0:
+            return None
+        return self.met / self.count
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTimes:
+    assign: tuple[ResponseStats, ...]
+    attend: tuple[ResponseStats, ...]
+
+    def for_grade(self, measure: str, grade: str | None) -> ResponseStats | None:
+        for s in self.assign if measure == "assign" else self.attend:
+            if s.grade == grade:
+                return s
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A category or a location and how many incidents it had in the period."""
+
+    name: str | None
+    count: int
+    lat: float | None = None  # locations only: the mean of the recorded coordinates
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatLocation:
+    location: str
+    count: int
+    first_opened_at: str
+    last_opened_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    start: datetime
+    end: datetime
+    opened_per_hour: HourlySeries
+    open_by_grade: HourlySeries
+    response: ResponseTimes
+    categories: tuple[Ranked, ...]
+    hotspots: tuple[Ranked, ...]
+    repeats: tuple[RepeatLocation, ...]
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; give a time zone")
+    return moment.astimezone(UTC)
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _epoch_hour(moment: datetime) -> int:
+    return int(moment.timestamp()) // _HOUR_S
+
+
+def _local_hour(epoch_hour: int) -> datetime:
+    return datetime.fromtimestamp(epoch_hour * _HOUR_S, UTC).astimezone(LONDON)
+
+
+def _scope(viewer: Agency, lead_agency: Agency | None, alias: str = "") -> tuple[str, list[Any]]:
+    """The visibility (and lead agency) condition every dashboard query starts from."""
+    visible = [v.value for v in visibilities_for(Agency(viewer))]
+    sql = f"{alias}visibility IN ({', '.join('?' for _ in visible)})"
+    params: list[Any] = list(visible)
+    if lead_agency is not None:
+        sql += f" AND {alias}lead_agency = ?"
+        params.append(Agency(lead_agency).value)
+    return sql, params
+
+
+def _period(start: datetime, end: datetime) -> tuple[str, str] | None:
+    """The period as stored-time text, or None when it is empty."""
+    s, e = _utc(start), _utc(end)
+    if s >= e:
+        return None
+    return to_iso(s), to_iso(e)
+
+
+def _grade_order(grade: str | None) -> tuple[int, str]:
+    try:
+        return (Grade(grade).rank, "") if grade is not None else (99, "")
+    except ValueError:
+        return (50, grade or "")
+
+
+def nearest_rank(sorted_values: Sequence[float], pct: float) -> float | None:
+    """The nearest-rank percentile of already sorted values; None for no values."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    rank = max(1, math.ceil(pct / 100 * n))
+    return sorted_values[min(rank, n) - 1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_hour(text: str) -> int:
+    """A stored time's first 13 characters ('2026-10-25T01', its UTC hour) as an epoch hour.
+
+    SQL groups by that text, far cheaper per row than a date function; the distinct hours
+    are few.
+    """
+    return _epoch_hour(datetime.fromisoformat(text + ":00+00:00"))
+
+
+# ---- (a) incidents opened per hour by lead agency ----------------------------------------------
+
+
+def opened_per_hour(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+) -> HourlySeries:
+    """Incidents opened in each local hour of the period, one series per lead agency."""
+    period = _period(period_start_utc, period_end_utc)
+    if period is None:
+        return HourlySeries((), ())
+    first = _epoch_hour(_floor_hour(_utc(period_start_utc)))
+    last = _epoch_hour(_utc(period_end_utc) - timedelta(milliseconds=1))
+    where, params = _scope(viewer, lead_agency)
+    rows = conn.execute(
+        "SELECT lead_agency, substr(opened_at, 1, 13) AS h, count(*) "
+        f"FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
+        "GROUP BY lead_agency, h",
+        [*period, *params],
+    ).fetchall()
+    size = last - first + 1
+    counts: dict[str | None, list[int]] = {}
+    for agency, hour, n in rows:
+        counts.setdefault(agency, [0] * size)[_text_hour(hour) - first] += int(n)
+    order = {a.value: i for i, a in enumerate(Agency)}
+    keys = sorted(counts, key=lambda k: (order.get(k, 98) if k is not None else 99, k or ""))
+    return HourlySeries(
+        tuple(_local_hour(h) for h in range(first, last + 1)),
+        tuple(Series(k, tuple(counts[k])) for k in keys),
+    )
+
+
+# ---- (b) open incidents by grade at each hour boundary -----------------------------------------
+
+
+def open_by_grade(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+) -> HourlySeries:
+    """Incidents open at each hour boundary in ``[start, end]``, one series per grade.
+
+    Open at a boundary ``b``: opened before ``b`` and not closed at or before ``b``. The
+    store keeps an incident's latest close only, so one reopened and still open counts as
+    open since it was first opened.
+    """
+    s, e = _utc(period_start_utc), _utc(period_end_utc)
+    if s >= e:
+        return HourlySeries((), ())
+    first_b = _floor_hour(s) + (HOUR if _floor_hour(s) != s else timedelta(0))
+    if first_b > e:
+        return HourlySeries((), ())
+    first, last = _epoch_hour(first_b), _epoch_hour(_floor_hour(e))
+    where, params = _scope(viewer, lead_agency)
+    # Hour boundary b (an epoch hour) counts an incident when open_b <= b < close_b: open_b is
+    # the first boundary after the opening, close_b the first at or after the close. SQL
+    # groups by the text hours (cheap) and Python turns the few distinct ones into numbers.
+    # Only incidents open across at least one boundary take part: a close in the same hour
+    # as the opening, or on the very next boundary, never shows.
+    rows = conn.execute(
+        "WITH x AS (SELECT grade, substr(opened_at, 1, 13) AS o, substr(closed_at, 1, 13) AS c, "
+        "substr(closed_at, 15) = '00:00.000Z' AS exact FROM incidents "
+        f"WHERE opened_at < ? AND (closed_at IS NULL OR closed_at > ?) AND {where} "
+        "AND (closed_at IS NULL OR (substr(opened_at, 1, 13) < substr(closed_at, 1, 13) "
+        "AND (substr(closed_at, 15) != '00:00.000Z' "
+        "OR strftime('%Y-%m-%dT%H', opened_at, '+1 hour') < substr(closed_at, 1, 13))))) "
+        "SELECT grade, 1, o, 0, count(*) FROM x GROUP BY grade, o "
+        "UNION ALL SELECT grade, -1, c, exact, count(*) FROM x WHERE c IS NOT NULL "
+        "GROUP BY grade, c, exact",
+        [to_iso(_local_hour(last)), to_iso(first_b), *params],
+    ).fetchall()
+    size = last - first + 1
+    deltas: dict[str | None, list[int]] = {}
+    for grade, sign, text, exact, n in rows:
+        # An opening counts from the next boundary; a close from its own hour when exactly
+        # on it, else from the next. Boundaries outside the period are clamped to its ends.
+        at = _text_hour(text) + (0 if sign < 0 and exact else 1)
+        at = min(max(at, first), last + 1)
+        deltas.setdefault(grade, [0] * (size + 1))[at - first] += int(sign) * int(n)
+    series = []
+    for grade in sorted(deltas, key=_grade_order):
+        running, counts = 0, []
+        for step in deltas[grade][:size]:
+            running += step
+            counts.append(running)
+        series.append(Series(grade, tuple(counts)))
+    return HourlySeries(tuple(_local_hour(h) for h in range(first, last + 1)), tuple(series))
+
+
+# ---- (c) time to assign and time to attend by grade --------------------------------------------
+
+
+def response_times(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+    *,
+    targets: Mapping[str, ResponseTarget] = DEFAULT_TARGETS,
+) -> ResponseTimes:
+    """Median and 90th percentile of time to assign and to attend, per grade.
+
+    Time to assign: the first assignment's ``assigned_at`` less the incident's ``opened_at``.
+    Time to attend: the first ``on_scene`` time of any of its assignments (read from the
+    projected state JSON) less ``opened_at``. Incidents opened in the period only.
+    """
+    period = _period(period_start_utc, period_end_utc)
+    if period is None:
+        return ResponseTimes((), ())
+    where, params = _scope(viewer, lead_agency, "i.")
+    span = "max(0.0, round((julianday({t}) - julianday(i.opened_at)) * 86400.0, 3))"
+    totals = {
+        g: int(n)
+        for g, n in conn.execute(
+            f"SELECT i.grade, count(*) FROM incidents i "
+            f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where} GROUP BY i.grade",
+            [*period, *params],
+        )
+    }
+    # MATERIALIZED: else SQLite flattens the subquery and works each first time out twice.
+    # One index seek per incident in the period (a correlated subquery, not a GROUP BY over
+    # a join, which SQLite answers by walking every incident in id order).
+    assign_rows = conn.execute(
+        f"WITH i AS MATERIALIZED ("
+        "SELECT i.grade, i.opened_at, (SELECT min(a.assigned_at) FROM assignments a "
+        "WHERE a.incident_id = i.id AND a.assigned_at != '') AS t FROM incidents i "
+        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where}) "
+        f"SELECT grade, {span.format(t='t')} FROM i WHERE t IS NOT NULL",
+        [*period, *params],
+    ).fetchall()
+    # The on-scene times live only in the projected state (JSON): read only the state of
+    # incidents with an assignment that may have reached the scene. An assignment only moves
+    # forward (models.projection), so one still assigned, acknowledged or en route has no
+    # on-scene time; any other status (on scene, completed, declined or withdrawn after a
+    # concurrent change) may have one.
+    attend_rows = conn.execute(
+        "WITH i AS MATERIALIZED ("
+        "SELECT i.grade, i.opened_at, (SELECT min(json_extract(j.value, '$.times.on_scene')) "
+        "FROM json_each(i.state, '$.assignments') j) AS t FROM incidents i "
+        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where} "
+        "AND EXISTS (SELECT 1 FROM assignments a WHERE a.incident_id = i.id "
+        "AND a.status NOT IN ('assigned', 'acknowledged', 'en_route'))) "
+        f"SELECT grade, {span.format(t='t')} FROM i WHERE t IS NOT NULL",
+        [*period, *params],
+    ).fetchall()
+    return ResponseTimes(
+        _stats("assign", assign_rows, totals, targets),
+        _stats("attend", attend_rows, totals, targets),
+    )
+
+
+def _stats(
+    measure: str,
+    rows: Sequence[tuple[Any, ...]],
+    totals: Mapping[str | None, int],
+    targets: Mapping[str, ResponseTarget],
+) -> tuple[ResponseStats, ...]:
+    by_grade: dict[str | None, list[float]] = {g: [] for g in totals}
+    for grade, seconds in rows:
+        by_grade.setdefault(grade, []).append(float(seconds))
+    result = []
+    for grade in sorted(by_grade, key=_grade_order):
+        values = sorted(by_grade[grade])
+        target = targets.get(grade) if grade is not None else None
+        minutes = None
+        if target is not None:
+            minutes = target.assign_minutes if measure == "assign" else target.attend_minutes
+        target_s = None if minutes is None else float(minutes) * 60
+        result.append(
+            ResponseStats(
+                grade=grade,
+                measure=measure,
+                count=len(values),
+                without=max(0, totals.get(grade, 0) - len(values)),
+                median_s=nearest_rank(values, 50),
+                p90_s=nearest_rank(values, 90),
+                target_s=target_s,
+                met=0 if target_s is None else sum(1 for v in values if v <= target_s),
+                durations_s=tuple(values),
+            )
+        )
+    return tuple(result)
+
+
+# ---- (d) busiest categories and locations; (e) repeat locations ---------------------------------
+
+
+def busiest_categories(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+    *,
+    limit: int = 10,
+) -> tuple[Ranked, ...]:
+    """Opening categories by incidents opened in the period, busiest first."""
+    period = _period(period_start_utc, period_end_utc)
+    if period is None:
+        return ()
+    where, params = _scope(viewer, lead_agency)
+    return tuple(
+        Ranked(r[0], int(r[1]))
+        for r in conn.execute(
+            "SELECT category, count(*) AS n FROM incidents "
+            f"WHERE opened_at >= ? AND opened_at < ? AND {where} "
+            "GROUP BY category ORDER BY n DESC, category LIMIT ?",
+            [*period, *params, limit],
+        )
+    )
+
+
+def _places(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None,
+) -> list[tuple[Any, ...]]:
+    """Every location (compared without case) with incidents opened in the period, most first:
+    (name, count, mean lat, mean lon, first opened_at, last opened_at). One GROUP BY serves
+    hotspots and repeat locations; the distinct places are a few hundred."""
+    period = _period(period_start_utc, period_end_utc)
+    if period is None:
+        return []
+    where, params = _scope(viewer, lead_agency)
+    return conn.execute(
+        "SELECT min(location), count(*) AS n, avg(lat), avg(lon), min(opened_at), "
+        f"max(opened_at) FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
+        "GROUP BY location COLLATE NOCASE ORDER BY n DESC, 1",
+        [*period, *params],
+    ).fetchall()
+
+
+def _hotspots(places: list[tuple[Any, ...]], limit: int) -> tuple[Ranked, ...]:
+    return tuple(Ranked(r[0], int(r[1]), r[2], r[3]) for r in places[: max(0, limit)])
+
+
+def _repeats(
+    places: list[tuple[Any, ...]], min_incidents: int, limit: int
+) -> tuple[RepeatLocation, ...]:
+    found = [r for r in places if int(r[1]) >= max(1, min_incidents)]
+    return tuple(RepeatLocation(r[0], int(r[1]), r[4], r[5]) for r in found[: max(0, limit)])
+
+
+def hotspots(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+    *,
+    limit: int = 10,
+) -> tuple[Ranked, ...]:
+    """Locations (compared without case) by incidents opened in the period, busiest first."""
+    places = _places(conn, period_start_utc, period_end_utc, viewer, lead_agency)
+    return _hotspots(places, limit)
+
+
+def repeat_locations(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+    *,
+    min_incidents: int = 3,
+    limit: int = 50,
+) -> tuple[RepeatLocation, ...]:
+    """Places with at least ``min_incidents`` incidents opened in the period, most first."""
+    places = _places(conn, period_start_utc, period_end_utc, viewer, lead_agency)
+    return _repeats(places, min_incidents, limit)
+
+
+def dashboard(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+    *,
+    targets: Mapping[str, ResponseTarget] = DEFAULT_TARGETS,
+    repeat_min: int = 3,
+) -> Dashboard:
+    """Every figure of the dashboard tab for one period, viewer and lead agency."""
+    args = (conn, period_start_utc, period_end_utc, viewer, lead_agency)
+    places = _places(*args)
+    return Dashboard(
+        start=period_start_utc,
+        end=period_end_utc,
+        opened_per_hour=opened_per_hour(*args),
+        open_by_grade=open_by_grade(*args),
+        response=response_times(*args, targets=targets),
+        categories=busiest_categories(*args),
+        hotspots=_hotspots(places, 10),
+        repeats=_repeats(places, repeat_min, 50),
+    )
