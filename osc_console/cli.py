@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from osc_console import __version__
 from osc_console.config import default_actor, parse_agency, parse_realm, workstation_code
 from osc_console.models.agencies import Agency, Classification, Visibility
+from osc_console.models.clock import from_iso
 from osc_console.models.errors import DomainError, ValidationError
 from osc_console.models.events import Author
 from osc_console.paths import data_dir, store_path
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--incidents", type=int, default=2000)
     demo.add_argument("--days", type=int, default=14)
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--end",
+        help="when the demo period ends (ISO; default now): with --seed, the same data every time",
+    )
 
     incident = command("incident", "create, log and list incidents")
     isub = incident.add_subparsers(
@@ -215,7 +220,15 @@ def _demo(args: argparse.Namespace) -> int:
                 f"{store.path} already holds {store.event_count()} events; demo data goes "
                 "into an empty store only"
             )
-        spec = DemoSpec(incidents=args.incidents, days=args.days, seed=args.seed, realm=store.realm)
+        end = None
+        if args.end:
+            try:
+                end = from_iso(args.end)
+            except ValueError:
+                raise CommandError(f"--end: {args.end!r} is not a date and time") from None
+        spec = DemoSpec(
+            incidents=args.incidents, days=args.days, seed=args.seed, realm=store.realm, end=end
+        )
         summary = seed_store(store, spec)
         data = asdict(summary)
         _emit(

@@ -494,3 +494,21 @@ def test_the_installed_command_opens_an_incident_and_checks_the_store(data: Path
         "OK — 1 events, 1 incidents, 1 workstation chains checked"
     ]
     assert not (data / "elsewhere").exists()
+
+
+def test_demo_with_a_seed_and_an_end_makes_the_same_data_every_time(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    hashes = []
+    for folder in ("first", "second"):
+        args = ["demo", "--incidents", "40", "--days", "2", "--seed", "7"]
+        args += ["--end", "2026-11-22T23:00:00Z", "--data-dir", str(tmp_path / folder)]
+        assert main(args) == 0
+        with sqlite3.connect(tmp_path / folder / "live.db") as conn:
+            hashes.append(
+                [r[0] for r in conn.execute("SELECT content_hash FROM events ORDER BY id")]
+            )
+        conn.close()
+    capsys.readouterr()
+    assert hashes[0] == hashes[1]
+    assert len(hashes[0]) > 40
