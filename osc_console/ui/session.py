@@ -26,6 +26,13 @@ from osc_console.ui.tasks import DbWorker
 T = TypeVar("T")
 
 
+def not_saved(message: str) -> str:
+    """'Not saved: …' once, whether or not the reason already starts by saying so."""
+    if message.lower().startswith("not saved"):
+        return message[:1].upper() + message[1:]
+    return f"Not saved: {message}"
+
+
 def describe_error(error: BaseException) -> str:
     """What the operator reads when something is refused or cannot be saved."""
     if isinstance(error, DomainError | StoreError):
@@ -97,7 +104,7 @@ class ConsoleSession:
 
         def bad(error: BaseException) -> None:
             message = describe_error(error)
-            self.signals.save_state.emit("failed", f"Not saved: {message}")
+            self.signals.save_state.emit("failed", not_saved(message))
             if failed is not None:
                 failed(message)
 

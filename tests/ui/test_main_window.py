@@ -640,10 +640,14 @@ def test_a_refused_write_keeps_what_was_typed_and_says_why(
     assert line.text() == typed
     assert not line.isReadOnly()
     assert detail.quick_entry.is_error
-    assert detail.quick_entry.state_text == f"Not saved: {READ_ONLY}"
+    assert detail.quick_entry.state_text == (
+        "Not saved: the file is read-only (x). Nothing was written; what you typed is kept."
+    )
     assert detail.quick_entry.state_label.isVisible()
     assert detail.quick_entry.state_label.geometry().left() >= line.geometry().right()  # beside
-    assert plain(window.save_label) == f"✗ Not saved: {READ_ONLY}"
+    assert plain(window.save_label) == (
+        "✗ Not saved: the file is read-only (x). Nothing was written; what you typed is kept."
+    )
     assert typed not in timeline(window)
 
     # A new incident refused the same way: the dialog stays open with everything typed.
@@ -698,10 +702,10 @@ def test_a_store_file_that_is_read_only_to_sqlite_says_so_and_keeps_the_entry(
     reason = (
         f"not saved: the file is read-only ({path}). Nothing was written; what you typed is kept."
     )
-    assert detail.quick_entry.state_text == f"Not saved: {reason}"
+    assert detail.quick_entry.state_text == "N" + reason[1:]
     assert line.text() == typed
     assert line.hasFocus()
-    assert plain(window.save_label) == f"✗ Not saved: {reason}"
+    assert plain(window.save_label) == "✗ N" + reason[1:]
     assert typed not in timeline(window)
     wait_idle(qtbot, session)
     assert on_worker(session, lambda s: s.event_count()) == 1

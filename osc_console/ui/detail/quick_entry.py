@@ -16,7 +16,7 @@ from osc_console.models.errors import DomainError
 from osc_console.models.users import Action
 from osc_console.services.incidents import Outcome
 from osc_console.ui.qt import QtCore, QtWidgets
-from osc_console.ui.session import ConsoleSession
+from osc_console.ui.session import ConsoleSession, not_saved
 from osc_console.ui.theme import current_palette
 
 PLACEHOLDER = "Type a log entry, Enter to save"
@@ -125,7 +125,7 @@ class QuickEntry(QtWidgets.QWidget):
             self.line.setFocus()
         else:
             self._drafts.setdefault(incident_id, text)
-        self._show(f"Not saved: {message}", "error")
+        self._show(not_saved(message), "error")
         self.failed.emit(message)
 
     # ---- showing -------------------------------------------------------------------------

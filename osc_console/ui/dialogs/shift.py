@@ -18,7 +18,7 @@ from osc_console.store.event_store import Store
 from osc_console.ui.dialogs.base import QuickDialog
 from osc_console.ui.dialogs.fields import alive, multi_line
 from osc_console.ui.qt import QtWidgets
-from osc_console.ui.session import ConsoleSession
+from osc_console.ui.session import ConsoleSession, not_saved
 
 ShiftWork = Callable[[ShiftService], ShiftOutcome]
 
@@ -101,7 +101,7 @@ class ShiftRecordDialog(QuickDialog):
         self.accept()
 
     def _shift_failed(self, message: str) -> None:
-        self.session.signals.save_state.emit("failed", f"Not saved: {message}")
+        self.session.signals.save_state.emit("failed", not_saved(message))
         self._failed(message)
 
 
