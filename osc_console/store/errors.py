@@ -17,7 +17,3 @@ class NewerSchemaError(StoreError):
 
 class StoreWriteError(StoreError):
     """The store could not be written (read-only, disk full, locked). Nothing was saved."""
-
-
-class DuplicateIdError(StoreError):
-    """Two different events share one id. Never ignored: it means a bug or tampering."""

@@ -70,15 +70,6 @@ class ApplyResult:
     clock_capped: tuple[str, ...] = ()
     changes: ChangeSet = field(default_factory=ChangeSet)
 
-    def merge(self, other: ApplyResult) -> ApplyResult:
-        return ApplyResult(
-            self.stored + other.stored,
-            self.duplicates + other.duplicates,
-            self.rejected + other.rejected,
-            self.clock_capped + other.clock_capped,
-            self.changes.merge(other.changes),
-        )
-
 
 @dataclass(slots=True)
 class _Checked:

@@ -107,9 +107,6 @@ INSERT_INCIDENT = (
     f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in INCIDENT_COLUMNS)})"
 )
-UPSERT_INCIDENT = f"{INSERT_INCIDENT} ON CONFLICT (id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" for c in INCIDENT_COLUMNS[1:]
-)
 
 
 def incident_row(state: IncidentState) -> tuple[Any, ...]:
