@@ -47,9 +47,6 @@ from osc_console.store.errors import NotAStoreError, StoreError, StoreWriteError
 if TYPE_CHECKING:
     import sqlite_utils
 
-# A local append indexes the search backlog itself only when it is this small; a larger one
-# (after a big sync pull) is left to index_pending so that Enter never waits for it.
-LOCAL_INDEX_LIMIT = 200
 # How far in the future an operator may say something happened (clock differences, typing).
 OCCURRED_TOLERANCE = timedelta(minutes=5)
 
@@ -245,7 +242,7 @@ class Store:
             "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (event.id, stored_at)
         )
         changes = self._project([event], loaded)
-        self._index_pending(limit=LOCAL_INDEX_LIMIT)
+        self._index_pending()
         return event, changes
 
     def _entry_incident(self, entry_id: str) -> str | None:
@@ -407,7 +404,7 @@ class Store:
     ) -> ApplyResult:
         capped = self._observe(stored)
         changes = self._project(stored)
-        self._index_pending(limit=None, chunk=size + 1)
+        self._index_pending()
         return ApplyResult(
             tuple(e.id for e in stored),
             tuple(duplicates),
@@ -590,18 +587,13 @@ class Store:
             )
 
     # ---- search index -----------------------------------------------------------------------
-    def index_pending(self, chunk: int = 20_000) -> int:
-        """Index log text not yet in the search index, a chunk per transaction. Returns rows."""
-        total = 0
-        while True:
-            with self._write():
-                done = self._index_pending(limit=None, chunk=chunk)
-            total += done
-            if done == 0:
-                return total
+    def index_pending(self) -> int:
+        """Index any log text past the watermark (none, unless the file was edited by hand)."""
+        with self._write():
+            return self._index_pending()
 
     def search_backlog(self) -> int:
-        """Events not yet in the search index (searched directly until they are)."""
+        """Events not yet in the search index: always 0 after a write commits."""
         upto = self._indexed_upto()
         row = self.conn.execute("SELECT max(rowid) FROM events").fetchone()
         return max(0, (row[0] or 0) - upto)
@@ -610,13 +602,16 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'fts.indexed_upto'").fetchone()
         return int(row[0]) if row else 0
 
-    def _index_pending(self, limit: int | None, chunk: int = 20_000) -> int:
-        """Inside a write transaction: index up to ``chunk`` rows past the watermark."""
+    def _index_pending(self) -> int:
+        """Inside every write transaction: index the log text past the watermark.
+
+        One INSERT … SELECT per transaction (not a trigger per row, which is several times
+        slower), so search always covers everything committed.
+        """
         upto = self._indexed_upto()
-        newest = self.conn.execute("SELECT max(rowid) FROM events").fetchone()[0] or 0
-        if newest <= upto or (limit is not None and newest - upto > limit):
+        end = self.conn.execute("SELECT max(rowid) FROM events").fetchone()[0] or 0
+        if end <= upto:
             return 0
-        end = min(newest, upto + chunk)
         self.conn.execute(
             "INSERT INTO log_fts (rowid, body) SELECT rowid, body FROM events "
             "WHERE rowid > ? AND rowid <= ? AND body IS NOT NULL",

@@ -139,9 +139,8 @@ _INITIAL = """
         END;
 
         -- Search over log text, decisions and amendments, read straight from the log through
-        -- the generated column events.body. Bulk applies (sync pulls) leave indexing to
-        -- Store.index_pending, which catches up in chunks; meta 'fts.indexed_upto' is the
-        -- last events rowid indexed, and search scans the few rows above it directly.
+        -- the generated column events.body. Every write transaction indexes the rows past
+        -- meta 'fts.indexed_upto' (the last events rowid indexed) in one statement.
         CREATE VIRTUAL TABLE log_fts USING fts5(
             body, content='events', content_rowid='rowid', detail=column, columnsize=0,
             tokenize='unicode61 remove_diacritics 2'

@@ -145,16 +145,12 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
             clauses.append("0")
         else:
             marks = ", ".join("?" for _ in visible)
-            tail_sql, tail_params = _tail_match(f.search)
             clauses.append(
                 "(rowid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?) "
                 "OR id IN (SELECT e.incident_id FROM log_fts JOIN events e "
-                f"ON e.rowid = log_fts.rowid WHERE log_fts MATCH ? AND e.visibility IN ({marks})) "
-                "OR id IN (SELECT e.incident_id FROM events e WHERE e.rowid > "
-                "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts.indexed_upto') "
-                f"AND {tail_sql} AND e.visibility IN ({marks})))"
+                f"ON e.rowid = log_fts.rowid WHERE log_fts MATCH ? AND e.visibility IN ({marks})))"
             )
-            params.extend([match, match, *visible, *tail_params, *visible])
+            params.extend([match, match, *visible])
     return " AND ".join(clauses), params
 
 
@@ -281,20 +277,6 @@ def search(conn: sqlite3.Connection, text: str, viewer: Agency, limit: int = 50)
             [match, *visible, limit],
         )
     ]
-    tail_sql, tail_params = _tail_match(text)
-    # Entries above the index watermark (just pulled, not yet indexed) are matched directly.
-    hits += [
-        SearchHit(r[0], r[1], r[2], _plain_snippet(r[3], text))
-        for r in conn.execute(
-            "SELECT e.incident_id, i.ref, e.id, e.body FROM events e "
-            "JOIN incidents i ON i.id = e.incident_id "
-            "WHERE e.rowid > (SELECT CAST(value AS INTEGER) FROM meta "
-            "WHERE key = 'fts.indexed_upto') "
-            f"AND {tail_sql} AND e.visibility IN ({marks}) AND i.visibility IN ({marks}) "
-            "ORDER BY e.rowid DESC LIMIT ?",
-            [*tail_params, *visible, *visible, limit],
-        )
-    ]
     hits += [
         SearchHit(r[0], r[1], r[2], r[3])
         for r in conn.execute(
@@ -311,26 +293,6 @@ def search(conn: sqlite3.Connection, text: str, viewer: Agency, limit: int = 50)
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text, flags=re.UNICODE)
-
-
-def _tail_match(text: str) -> tuple[str, list[str]]:
-    """A LIKE condition on events.body requiring every word, for rows not yet indexed."""
-    words = _words(text) or [""]
-    sql = " AND ".join("e.body LIKE ? ESCAPE '\\'" for _ in words)
-    return sql, [f"%{_escape_like(w)}%" for w in words]
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _plain_snippet(body: str, text: str, width: int = 80) -> str:
-    lowered = body.lower()
-    words = _words(text)
-    at = min((lowered.find(w.lower()) for w in words if w.lower() in lowered), default=0)
-    start = max(0, at - width // 3)
-    piece = body[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(body) else "")
 
 
 def team_workload(conn: sqlite3.Connection) -> dict[str, int]:
