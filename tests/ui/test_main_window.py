@@ -494,6 +494,10 @@ def test_a_duty_managers_whole_journey_through_one_incident(
     assert stored.resolution == "Male arrested for possession of a bladed article"
     qtbot.waitUntil(lambda: model.row_of(iid) is None, timeout=5000)  # Open filter
     assert window.queue.status_combo.currentText() == "Open"
+    # It stays on screen though, so a close made in error can be reopened at once.
+    wait_shown(qtbot, window, iid, lambda s: s.is_closed)
+    assert detail.incident_id == iid
+    assert actions["reopen"].isEnabled()
 
     choose_status_filter(qtbot, window, "Closed")
     qtbot.waitUntil(lambda: queue_text(window, iid, QueueColumn.STATUS) == "Closed")

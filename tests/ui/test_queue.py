@@ -613,3 +613,11 @@ def test_footer_wording() -> None:
         footer_text(queries.QueueCounts(1312, 18, 4), QueueFilter(viewer=Agency.POLICE))
         == "1,312 open · 18 Immediate · 4 ageing"
     )
+
+
+def test_todays_refs_are_short_and_other_days_keep_their_date() -> None:
+    from osc_console.ui.queue.format import short_ref
+
+    assert short_ref("20261124-CR1-0042", today="20261124") == "CR1-0042"
+    assert short_ref("20261122-CR1-0042", today="20261124") == "22/11 CR1-0042"
+    assert short_ref("not-a-ref", today="20261124") == "not-a-ref"
