@@ -108,11 +108,23 @@ def check_event(index: int, data: Any, caller: Caller, reference: ReferenceData)
             f"{event.visibility}-only event",
             chained=True,
         )
-    if is_known(event.kind, event.schema):
-        try:
-            validate_payload(event.kind, event.schema, event.payload, reference)
-        except ValidationError as exc:
-            return Checked(index, event_id, event, body, f"invalid: {exc}", chained=True)
+    if not is_known(event.kind, event.schema):
+        # The server vouches for everything it hands out, so it cannot pass on what it cannot
+        # check. The event stays in the sender's outbox, shown as refused, until the server
+        # is upgraded; its place in the chain is kept so later entries still flow.
+        return Checked(
+            index,
+            event_id,
+            event,
+            body,
+            f"unknown kind {event.kind!r} (schema {event.schema}): this server cannot check "
+            "it; upgrade the server",
+            chained=True,
+        )
+    try:
+        validate_payload(event.kind, event.schema, event.payload, reference)
+    except ValidationError as exc:
+        return Checked(index, event_id, event, body, f"invalid: {exc}", chained=True)
     return Checked(index, event_id, event, body)
 
 

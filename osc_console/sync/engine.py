@@ -257,6 +257,7 @@ class SyncEngine:
     # ---- pull ------------------------------------------------------------------------------
     def pull_available(self, store: Store, *, wait: float = 0.0) -> int:
         """Pull pages until the server has nothing more; returns how many events were new."""
+        self._token()  # signed in first: the cursor belongs to that server's database
         key = outbox.cursor_key(self._server_id)
         cursor = outbox.cursor(store, self._server_id)
         stored = 0

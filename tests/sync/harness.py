@@ -23,8 +23,9 @@ from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.events import Author, Event
 from osc_console.models.projection import fold
 from osc_console.server.app import create_app
+from osc_console.server.passwords import hash_password
 from osc_console.server.service import SyncService
-from osc_console.server.storage import Backend
+from osc_console.server.storage import Backend, ServerUser
 from osc_console.services.incidents import IncidentService
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
@@ -156,9 +157,13 @@ def make_workstation(
     return Workstation(path, author, name, store, IncidentService(store, author), engine, transport)
 
 
+# scrypt at full cost takes ~40 ms a sign-in; these tests sign in thousands of times.
+FAST_HASH = hash_password(PASSWORD, cost=2**4)
+
+
 def add_users(service: SyncService, *people: tuple[str, Agency]) -> None:
     for name, agency in people:
-        service.add_user(name, agency.value, "dispatcher", PASSWORD)
+        service.backend.add_user(ServerUser(name, agency, "dispatcher", FAST_HASH))
 
 
 def http(url: str) -> HttpTransport:
