@@ -70,25 +70,33 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await _too_large(send, self.limit)
                 return
+        # Read the whole body first (at most the limit), then hand it on: the framework
+        # would turn an error raised while it reads into a vague 400.
+        chunks: list[bytes] = []
         seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLargeError
-            return message
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                await _too_large(send, self.limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
 
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLargeError:
-            await _too_large(send, self.limit)
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-
-class _BodyTooLargeError(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -128,6 +136,7 @@ def create_app(service: SyncService) -> FastAPI:
         version=__version__,
         description="Central event log for OSC Console workstations: sign in, push, pull.",
     )
+    app.add_middleware(BodyLimit)
     wakeup = _Wakeup()
 
     @app.exception_handler(ApiError)
