@@ -218,7 +218,8 @@ def _page_json(page: RawPage, server_time: str) -> str:
     ]
     return (
         f'{{"events":[{",".join(parts)}],"next":{page.next},'
-        f'"more":{"true" if page.more else "false"},"server_time":"{server_time}"}}'
+        f'"more":{"true" if page.more else "false"},"high_water":{page.high_water},'
+        f'"server_time":"{server_time}"}}'
     )
 
 

@@ -206,8 +206,8 @@ class PostgresBackend(Backend):
         high = int(high_row[0]) if high_row else 0
         page = [(int(r[0]), r[1], r[2]) for r in rows]
         if len(page) == limit:
-            return RawPage(page, page[-1][0], True)
-        return RawPage(page, max(after, high), False)
+            return RawPage(page, page[-1][0], True, high)
+        return RawPage(page, max(after, high), False, high)
 
     def high_water(self) -> int:
         with self.pool.connection() as conn:

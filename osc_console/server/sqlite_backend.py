@@ -232,8 +232,8 @@ class SqliteBackend(Backend):
         finally:
             conn.execute("COMMIT")
         if len(rows) == limit:
-            return RawPage(rows, int(rows[-1][0]), True)
-        return RawPage(rows, max(after, high), False)
+            return RawPage(rows, int(rows[-1][0]), True, high)
+        return RawPage(rows, max(after, high), False, high)
 
     def high_water(self) -> int:
         return int(self._conn().execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])

@@ -52,6 +52,7 @@ class RawPage:
     rows: list[tuple[int, str, str]]
     next: int
     more: bool
+    high_water: int = 0  # the last seq committed when the page was read (for progress)
 
 
 class WriteTransaction(ABC):

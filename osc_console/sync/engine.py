@@ -143,6 +143,7 @@ class SyncEngine:
         long_poll: float = 20.0,
         backoff: Backoff | None = None,
         keep_password: bool = True,
+        progress_threshold: int = PROGRESS_THRESHOLD,
         wall: Callable[[], datetime] | None = None,
     ) -> None:
         self._open_store = open_store
@@ -153,6 +154,7 @@ class SyncEngine:
         self.pull_limit = pull_limit
         self.long_poll = long_poll
         self.keep_password = keep_password
+        self.progress_threshold = progress_threshold
         self._on_state = on_state
         self._on_changes = on_changes
         self._wall = wall or (lambda: datetime.now(UTC))
@@ -260,6 +262,7 @@ class SyncEngine:
         self._token()  # signed in first: the cursor belongs to that server's database
         key = outbox.cursor_key(self._server_id)
         cursor = outbox.cursor(store, self._server_id)
+        started_at = cursor
         stored = 0
         while not self._stop.is_set():
             page = self.transport.pull(self._token(), self.realm, cursor, self.pull_limit, wait)
@@ -285,9 +288,10 @@ class SyncEngine:
                 self._update(capped_events=capped)
             if result.changes.events and self._on_changes is not None:
                 self._on_changes(result.changes)
-            if page.more and page.events:
-                high = page.events[-1].seq
-                self._update(progress=(cursor, max(high, cursor)))
+            if page.more and page.high_water - started_at > self.progress_threshold:
+                # A long history: say how far the first sync has come (seq, not events, as
+                # the only total the server knows without counting).
+                self._update(progress=(cursor - started_at, page.high_water - started_at))
             if not page.more:
                 break
         self._update(progress=None)

@@ -83,6 +83,7 @@ class PullPage:
     next: int
     more: bool
     server_time: str = ""
+    high_water: int = 0
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -93,6 +94,7 @@ class PullPage:
             "next": self.next,
             "more": self.more,
             "server_time": self.server_time,
+            "high_water": self.high_water,
         }
 
     @classmethod
@@ -101,7 +103,13 @@ class PullPage:
             PulledEvent(Event.from_wire(item), int(item["seq"]), str(item.get("received_at", "")))
             for item in data["events"]
         )
-        return cls(pulled, int(data["next"]), bool(data["more"]), str(data.get("server_time", "")))
+        return cls(
+            pulled,
+            int(data["next"]),
+            bool(data["more"]),
+            str(data.get("server_time", "")),
+            int(data.get("high_water", 0)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

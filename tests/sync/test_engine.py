@@ -176,3 +176,29 @@ def test_concurrent_edits_are_flagged_everywhere_and_a_duty_manager_resolves_the
 def _resolve(station: Workstation, incident_id: str) -> None:
     manager = IncidentService(station.store, Author("Insp. R. Shah", Agency.POLICE, station.code))
     manager.resolve_conflict(incident_id, "grade", "priority", "Confirmed with the caller")
+
+
+def test_a_long_first_sync_reports_its_progress_then_clears_it(
+    tmp_path: Path, service: SyncService
+) -> None:
+    source = make_workstation(tmp_path, "CR9", Agency.POLICE, SimTransport(service), user="carol")
+    for n in range(30):
+        opened = source.desk.open_incident(knife_incident(summary=f"Call {n}"))
+        source.desk.add_log(opened.incident.id, "Units on the way")
+    source.engine.sync_once()
+    states: list[SyncState] = []
+    store, _, engine = _engine(
+        tmp_path, SimTransport(service), states, pull_limit=7, progress_threshold=20
+    )
+    engine.sign_in("alice", PASSWORD)
+    engine.sync_once()
+    shown = [s.progress for s in states if s.progress is not None]
+    assert shown, "no progress was reported"
+    assert all(total == 60 for _, total in shown)
+    done = [d for d, _ in shown]
+    assert done == sorted(done)
+    assert 0 < done[0] < done[-1] < 60
+    assert engine.state.progress is None
+    assert store.event_count() == 60
+    store.close()
+    source.close()
