@@ -51,6 +51,11 @@ def add_commands(command: AddCommand, parser_class: type[argparse.ArgumentParser
     sync.add_argument("--server", required=True, help="e.g. http://127.0.0.1:8765")
     sync.add_argument("--password-stdin", action="store_true", required=True)
     sync.add_argument("--once", action="store_true", help="one round, then exit")
+    sync.add_argument(
+        "--verify",
+        action="store_true",
+        help="with --once: then prove this store and the server hold the same events",
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -126,7 +131,15 @@ def sync(args: argparse.Namespace) -> int:
         )
         if state.skew_warning:
             print(f"warning: {state.skew_warning}", file=sys.stderr)
-        return 0 if state.refused == 0 else 1
+        agree = True
+        if args.verify:
+            try:
+                agreement = engine.verify()
+            except SyncError as exc:
+                raise SyncCommandError(str(exc)) from exc
+            print(agreement.line)
+            agree = agreement.agree
+        return 0 if state.refused == 0 and agree else 1
     engine.start()
     try:
         threading.Event().wait()

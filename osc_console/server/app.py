@@ -207,6 +207,18 @@ def create_app(service: SyncService) -> FastAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout=min(remaining, CROSS_PROCESS_POLL))
 
+    @app.get(
+        "/v1/sync/digest",
+        summary="How many events the caller may see, and one digest of their hashes",
+    )
+    def digest(
+        realm: str = Query(default="live", max_length=80),
+        authorization: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        caller = service.authenticate(authorization)
+        found = service.digest(caller, realm)
+        return {"count": found.count, "digest": found.digest, "high_water": found.high_water}
+
     return app
 
 

@@ -224,6 +224,21 @@ class PostgresBackend(Backend):
         for seq, body in rows:
             yield int(seq), body
 
+    def hashes(self, realm: str, visibilities: Sequence[str]) -> tuple[int, Iterator[str]]:
+        with self.pool.connection() as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                row = conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()
+                high = int(row[0]) if row else 0
+                rows = conn.execute(
+                    "SELECT content_hash FROM events WHERE realm = %s AND "
+                    "visibility = ANY(%s) AND seq <= %s",
+                    (realm, list(visibilities), high),
+                ).fetchall()
+            finally:
+                conn.execute("COMMIT")
+        return high, (r[0] for r in rows)
+
     def chains(self, realm: str) -> dict[str, list[tuple[int, str | None, str]]]:
         with self.pool.connection() as conn:
             rows = conn.execute(

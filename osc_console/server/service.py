@@ -19,7 +19,14 @@ from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.users import make_user
 from osc_console.server.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from osc_console.server.rules import Caller, check_event
-from osc_console.server.storage import Backend, RawPage, ServerUser, UserExistsError, token_digest
+from osc_console.server.storage import (
+    Backend,
+    Digest,
+    RawPage,
+    ServerUser,
+    UserExistsError,
+    token_digest,
+)
 from osc_console.sync.protocol import (
     MAX_PULL_LIMIT,
     MAX_PUSH_EVENTS,
@@ -143,6 +150,10 @@ class SyncService:
             raise ApiError(400, "after must be 0 or more")
         if not 1 <= limit <= MAX_PULL_LIMIT:
             raise ApiError(400, f"limit must be between 1 and {MAX_PULL_LIMIT}")
+
+    def digest(self, caller: Caller, realm: str) -> Digest:
+        self.check_pull(caller, realm, 0, 1)
+        return self.backend.digest(realm, caller.visibilities)
 
     def health(self) -> Health:
         return Health(

@@ -246,6 +246,21 @@ class SqliteBackend(Backend):
             (realm, *visibilities),
         )
 
+    def hashes(self, realm: str, visibilities: Sequence[str]) -> tuple[int, Iterator[str]]:
+        conn = self._conn()
+        marks = ",".join("?" * len(visibilities))
+        conn.execute("BEGIN")
+        try:
+            high = int(conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])
+            rows = conn.execute(
+                f"SELECT content_hash FROM events WHERE realm = ? AND visibility IN ({marks}) "
+                "AND seq <= ?",
+                (realm, *visibilities, high),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return high, (r[0] for r in rows)
+
     def chains(self, realm: str) -> dict[str, list[tuple[int, str | None, str]]]:
         return _chains(self._conn(), realm)
 

@@ -20,7 +20,7 @@ from typing import Any
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import to_iso
 from osc_console.server.rules import Caller, Checked, Decision, Head, Verdict, decide, new_heads
-from osc_console.sync.protocol import Outcome, PushResult
+from osc_console.sync.protocol import Outcome, PushResult, fold_digests
 
 
 class StorageError(Exception):
@@ -53,6 +53,16 @@ class RawPage:
     next: int
     more: bool
     high_water: int = 0  # the last seq committed when the page was read (for progress)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """How many events, and one digest of all their hashes: two sides holding the same set
+    of events compute the same pair, whatever order they hold them in."""
+
+    count: int
+    digest: str
+    high_water: int
 
 
 class WriteTransaction(ABC):
@@ -130,6 +140,16 @@ class Backend(ABC):
     @abstractmethod
     def iter_bodies(self, realm: str, visibilities: Sequence[str]) -> Iterator[tuple[int, str]]:
         """(seq, wire JSON) of every visible event, for digests and tests."""
+
+    @abstractmethod
+    def hashes(self, realm: str, visibilities: Sequence[str]) -> tuple[int, Iterator[str]]:
+        """The high-water mark and, read in the same snapshot, the content hash of every
+        visible event up to it."""
+
+    def digest(self, realm: str, visibilities: Sequence[str]) -> Digest:
+        high, digests = self.hashes(realm, visibilities)
+        count, folded = fold_digests(digests)
+        return Digest(count, folded, high)
 
     @abstractmethod
     def chains(self, realm: str) -> dict[str, list[tuple[int, str | None, str]]]:

@@ -88,6 +88,16 @@ def retry_refused(store: Store) -> int:
     return int(cursor.rowcount)
 
 
+def synced_hashes(store: Store) -> list[str]:
+    """Content hashes of every event the server should also hold: all but the outbox's."""
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT content_hash FROM events WHERE id NOT IN (SELECT event_id FROM outbox)"
+        )
+    ]
+
+
 def cursor_key(server_id: str) -> str:
     return f"sync.cursor.{server_id}"
 

@@ -57,6 +57,8 @@ class Transport(Protocol):
 
     def pull(self, token: str, realm: str, after: int, limit: int, wait: float) -> PullPage: ...
 
+    def digest(self, token: str, realm: str) -> dict[str, Any]: ...
+
     def close(self) -> None: ...
 
 
@@ -115,6 +117,16 @@ class HttpTransport:
             raise ServerRefusedError(
                 f"the server sent an event this program cannot read: {exc}"
             ) from exc
+
+    def digest(self, token: str, realm: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/v1/sync/digest",
+            params={"realm": realm},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60.0,
+        )
+        return result
 
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/v1/health")

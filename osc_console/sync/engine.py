@@ -35,7 +35,7 @@ from osc_console.sync.client import (
     SyncError,
     Transport,
 )
-from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, Outcome, Session
+from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, Outcome, Session, fold_digests
 
 T = TypeVar("T")
 
@@ -119,6 +119,24 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """The count-and-digest check: does this store hold exactly what the server holds for it?"""
+
+    local_count: int
+    server_count: int
+    agree: bool
+
+    @property
+    def line(self) -> str:
+        if self.agree:
+            return f"in agreement with the server: {self.local_count} events"
+        return (
+            f"this workstation and the server disagree: {self.local_count} events here, "
+            f"{self.server_count} there (nothing was changed; sync again, then report it)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +243,31 @@ class SyncEngine:
         except SyncError as exc:
             self._failed(exc, store)
             raise
+        finally:
+            store.close()
+
+    def verify(self, attempts: int = 3) -> Agreement:
+        """Prove this store and the server agree (SYNC.md's count-and-digest check).
+
+        Pulls first, and again if the server moved on meanwhile; a disagreement that
+        remains is raised as an alarm, never repaired by overwriting either side.
+        """
+        store = self._open_store()
+        try:
+            agreement = Agreement(0, 0, agree=False)
+            for _ in range(attempts):
+                self._with_session(lambda: self.pull_available(store))
+                server = self._with_session(
+                    lambda: self.transport.digest(self._token(), self.realm)
+                )
+                if outbox.cursor(store, self._server_id) < int(server["high_water"]):
+                    continue  # others pushed meanwhile: catch up and look again
+                count, digest = fold_digests(outbox.synced_hashes(store))
+                agreement = Agreement(count, int(server["count"]), digest == server["digest"])
+                if agreement.agree:
+                    return agreement
+            self._alarm(agreement.line)
+            return agreement
         finally:
             store.close()
 

@@ -7,7 +7,7 @@ enforces, and how a refusal is spelt. Events travel as :meth:`Event.to_wire` obj
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -149,6 +149,16 @@ class Session:
             expires_at=str(data["expires_at"]),
             protocols=tuple(int(v) for v in data.get("protocols", SUPPORTED_VERSIONS)),
         )
+
+
+def fold_digests(hashes: Iterable[str]) -> tuple[int, str]:
+    """Count and XOR of sha256 digests: the same for the same set, in any order."""
+    folded = 0
+    count = 0
+    for digest in hashes:
+        folded ^= int(digest, 16)
+        count += 1
+    return count, f"{folded:064x}"
 
 
 def error_body(message: str) -> dict[str, str]:

@@ -95,6 +95,11 @@ class SimTransport:
             wire = self.sent[index % len(self.sent)]
             self.service.push(self._caller(token), 1, wire)  # type: ignore[arg-type]
 
+    def digest(self, token: str, realm: str) -> dict[str, object]:
+        self._next_fault()
+        found = self.service.digest(self._caller(token), realm)  # type: ignore[arg-type]
+        return {"count": found.count, "digest": found.digest, "high_water": found.high_water}
+
     def pull(self, token: str, realm: str, after: int, limit: int, wait: float) -> PullPage:
         fault = self._next_fault()
         if fault is Fault.LOST_REQUEST:

@@ -202,3 +202,30 @@ def test_a_long_first_sync_reports_its_progress_then_clears_it(
     assert store.event_count() == 60
     store.close()
     source.close()
+
+
+def test_the_count_and_digest_check_agrees_and_raises_an_alarm_on_a_difference(
+    tmp_path: Path, service: SyncService
+) -> None:
+    police = make_workstation(tmp_path, "CR1", Agency.POLICE, SimTransport(service), user="alice")
+    council = make_workstation(
+        tmp_path, "CC1", Agency.CORPORATION, SimTransport(service), user="bob"
+    )
+    opened = police.desk.open_incident(knife_incident())
+    police.desk.add_log(opened.incident.id, "Police-only note", visibility="police")
+    police.engine.sync_once()
+    assert police.engine.verify().line == "in agreement with the server: 2 events"
+    assert council.engine.verify().line == "in agreement with the server: 1 events"
+
+    # An event that reached this store without going through the server (a copied file).
+    with Store.open(tmp_path / "other.db") as other:
+        stray = IncidentService(other, Author("PC X", Agency.POLICE, "ZZ9")).open_incident(
+            knife_incident()
+        )
+    police.store.apply_remote(stray.events)
+    verdict = police.engine.verify()
+    assert not verdict.agree
+    assert verdict.line.startswith("this workstation and the server disagree: 3 events here, 2")
+    assert police.engine.state.alarms[-1] == verdict.line
+    police.close()
+    council.close()

@@ -241,6 +241,8 @@ class FaultySync(RuleBasedStateMachine):
                 station.engine.sync_once()
         check_invariants(self.backend, self.stations)
         self._check_conflicts_flagged()
+        for station in self.stations:
+            assert station.engine.verify().agree  # the count-and-digest check agrees
 
     def _check_conflicts_flagged(self) -> None:
         """7: two summary edits that saw the same value, from two desks, are a conflict."""

@@ -45,6 +45,8 @@ def test_an_entry_logged_at_one_console_appears_at_the_other(
         "Two units on the way"
     )
     check_invariants(service.backend, [police, council])
+    assert police.engine.verify().agree
+    assert council.engine.verify().agree
     police.close()
     council.close()
 
