@@ -307,3 +307,59 @@ def test_the_openapi_document_lists_the_api(client: httpx.Client) -> None:
         document["paths"]
     )
     assert json.dumps(document)  # a plain JSON document
+
+
+def test_a_batch_with_an_invalid_event_stores_the_rest_and_keeps_the_chain_whole(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    first = _events(tmp_path)[0]  # the incident's opening, CR1#1
+    author = Author("PC Jane Smith", Agency.POLICE, "CR1")
+
+    def link(draft: EventDraft, after: Event) -> Event:
+        return seal(
+            draft,
+            author,
+            event_id=uuid7(),
+            hlc="1795000000000-000001" if after is first else "1795000000000-000002",
+            recorded_at="2026-11-24T10:00:00.000Z",
+            device_seq=after.device_seq + 1,
+            prev_hash=after.content_hash,
+        )
+
+    bad = link(EventDraft("log.added", {"text": "   "}, incident_id=first.incident_id), first)
+    good = link(EventDraft("log.added", {"text": "On scene"}, incident_id=first.incident_id), bad)
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    body = {"events": [e.to_wire() for e in (first, bad, good)]}
+    results = client.post("/v1/sync/push", json=body, headers=headers).json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted", "rejected", "accepted"]
+    assert results[1]["reason"] == "invalid: payload.text: must not be empty"
+    assert service.backend.high_water() == 2
+    chain = service.backend.chains("live")["CR1"]
+    assert [(seq, prev) for seq, prev, _ in chain] == [
+        (1, None),
+        (2, first.content_hash),
+        (3, bad.content_hash),
+    ]
+    # Sent again, it gets the same answer: refused, not a chain error.
+    again = client.post("/v1/sync/push", json=body, headers=headers).json()["results"]
+    assert [r["outcome"] for r in again] == ["duplicate", "rejected", "duplicate"]
+    assert again[1]["reason"] == results[1]["reason"]
+
+
+def test_a_server_that_accepts_but_never_answers_counts_as_unreachable() -> None:
+    """A half-open connection: the client gives up after its timeout and tries again later."""
+    import socket
+    import time
+
+    from osc_console.sync.client import HttpTransport, ServerUnreachableError
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        transport = HttpTransport(f"http://127.0.0.1:{port}", timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(ServerUnreachableError, match="cannot reach"):
+            transport.pull("token", "live", 0, 10, 0.0)
+        assert time.monotonic() - started < 5
+        transport.close()
