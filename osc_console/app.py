@@ -35,6 +35,7 @@ def run_console(args: argparse.Namespace) -> int:
     from osc_console.ui.main_window import MainWindow
     from osc_console.ui.session import ConsoleSession
     from osc_console.ui.signals import AppSignals
+    from osc_console.ui.sync_status import SyncLink, connect_sync
     from osc_console.ui.tasks import DbWorker
     from osc_console.ui.theme import apply_theme
 
@@ -42,13 +43,24 @@ def run_console(args: argparse.Namespace) -> int:
     apply_theme(app, str(settings.value("theme", "dark")))
     worker = DbWorker()
     session = ConsoleSession(store, worker, AppSignals(), workstation)
+    sync: SyncLink | None = None
     try:
         if not _sign_in(session, args):
             return 0
-        window = MainWindow(session, settings=settings)
+        server = getattr(args, "server", None)
+        if server:
+            sync = connect_sync(session, server)
+            # Stopped before the store closes; a long-poll is cut short, so quitting is quick.
+            app.aboutToQuit.connect(sync.stop)
+        window = MainWindow(session, settings=settings, sync=sync)
         window.show()
+        if sync is not None:
+            # After the first paint: the operator sees the queue before any network work.
+            QtCore.QTimer.singleShot(0, sync.start)
         return int(app.exec())
     finally:
+        if sync is not None:
+            sync.stop()
         worker.shutdown()
         store.close()
 
