@@ -28,9 +28,10 @@ from osc_console.sync.engine import Backoff, SyncStatus
 from osc_console.ui.dialogs.fields import alive
 from osc_console.ui.dialogs.server_sign_in import ServerSignInDialog
 from osc_console.ui.main_window import MainWindow
-from osc_console.ui.qt import QtCore, QtGui
+from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.sync_status import NO_SERVER, SyncLink, SyncStatusIndicator, connect_sync
+from osc_console.ui.theme import apply_theme, current_palette
 from tests.conftest import knife_incident
 from tests.sync.harness import (
     PASSWORD,
@@ -290,6 +291,44 @@ def test_an_expired_sign_in_asks_again_and_keeps_what_was_logged_meanwhile(
     assert "behind the server" in indicator.popup.values["clock"].text()
 
 
+def test_not_now_puts_the_sign_in_off_until_asked_for_from_the_details(
+    qtbot: QtBot, session: ConsoleSession, room: Room
+) -> None:
+    room.start_server()
+    opened = perform(qtbot, session, lambda desk: desk.open_incident(knife_incident()))
+    link = room.link(session)
+    window = open_window(qtbot, session, room.folder, link)
+    indicator = window.sync_status
+    shown: list[str] = []
+    indicator.summary_changed.connect(lambda _colour, text, _tip: shown.append(text))
+    link.start()
+    dialog = prompt(qtbot, indicator)
+    qtbot.mouseClick(dialog.cancel_button, QtCore.Qt.MouseButton.LeftButton)
+    assert dialog.cancel_button.text() == "Not now"
+
+    # The engine keeps trying (and says "syncing" as it does) on each entry logged: the
+    # operator is not asked again, and the status bar does not flicker.
+    shown.clear()
+    show_incident(qtbot, window, opened.incident.id)
+    log_entries(qtbot, window, ["Door staff holding one male", "Ambulance requested"])
+    qtbot.waitUntil(lambda: indicator.text() == "Sign-in needed · 3 waiting", timeout=WAIT)
+    # The engine's own recount comes after its next try (it says "syncing" first).
+    qtbot.waitUntil(lambda: link.state is not None and link.state.pending == 3, timeout=WAIT)
+    assert all(text.startswith("Sign-in needed") for text in shown), shown
+    current = indicator.sign_in_dialog
+    assert current is None or not alive(current) or not current.isVisible()
+
+    # Asked for from the details, the prompt comes back; signed in, everything goes.
+    indicator.show_details()
+    assert indicator.popup is not None
+    assert indicator.popup.sign_in_button.isDefault()
+    qtbot.mouseClick(indicator.popup.sign_in_button, QtCore.Qt.MouseButton.LeftButton)
+    assert not indicator.popup.isVisible()
+    answer(qtbot, prompt(qtbot, indicator), PASSWORD)
+    qtbot.waitUntil(lambda: indicator.text() == "Online · 0 waiting", timeout=WAIT)
+    assert all_ids(session) == set(server_events(room.backend, "live"))
+
+
 def test_the_details_list_a_refused_entry_with_the_servers_reason(
     qtbot: QtBot, session: ConsoleSession, room: Room
 ) -> None:
@@ -395,3 +434,20 @@ def test_without_a_server_the_console_says_it_is_working_offline(
     assert not popup.sync_now_button.isVisible()
     assert not popup.sign_in_button.isVisible()
     assert indicator.sign_in_dialog is None
+    popup.close()
+
+    # The night and day themes both colour the mark from their own palette.
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    before = current_palette()
+    try:
+        window.toggle_theme()
+        after = current_palette()
+        assert after.name != before.name
+        qtbot.waitUntil(
+            lambda: indicator.look is not None and indicator.look.colour == after.muted,
+            timeout=WAIT,
+        )
+        assert after.window in indicator.styleSheet()
+    finally:
+        apply_theme(app, before.name)
