@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from osc_console.models.changes import ChangeSet
 from osc_console.store.event_store import Store
@@ -160,6 +161,14 @@ def connect_sync(
     return link
 
 
+class SignIn(StrEnum):
+    """Where the indicator is in a sign-in the server asked for."""
+
+    ASKING = "asking"  # the server wants a password; none given yet
+    SIGNING_IN = "signing_in"  # one was given; no answer yet
+    ACCEPTED = "accepted"  # the server took it; the engine's first round is under way
+
+
 # ---- words and colours ---------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Look:
@@ -181,14 +190,12 @@ def describe(
     server: str | None,
     pending: int,
     retry_left: float | None,
-    episode: str | None,
+    episode: SignIn | None,
     palette: Palette,
 ) -> Look:
     """The indicator's words for a state. ``server`` None: no server was configured.
 
-    ``episode`` is the sign-in the indicator is in the middle of: "asking" (the server wants
-    a password and none was given yet), "signing_in" (one was given, no answer yet) or
-    "accepted" (the server took it; the engine's first round is under way).
+    ``episode`` is the sign-in the indicator is in the middle of, if any (:class:`SignIn`).
     """
     if server is None:
         return Look(
@@ -213,12 +220,12 @@ def describe(
             "dot",
             f"Receiving the room's history from {server}",
         )
-    elif episode == "signing_in" and not busy:
+    elif episode is SignIn.SIGNING_IN and not busy:
         look = Look(f"Signing in… · {waiting}", palette.accent, "ring", f"Signing in to {server}")
-    elif episode == "accepted" and status is SyncStatus.SIGN_IN_NEEDED:
+    elif episode is SignIn.ACCEPTED and status is SyncStatus.SIGN_IN_NEEDED:
         # Signed in; the engine's state still carries the request from before.
         look = Look(f"Syncing · {waiting}", palette.accent, "dot", f"Signed in to {server}")
-    elif episode == "asking" or status is SyncStatus.SIGN_IN_NEEDED:
+    elif episode is SignIn.ASKING or status is SyncStatus.SIGN_IN_NEEDED:
         look = Look(
             f"Sign-in needed · {waiting}",
             palette.warning,
@@ -323,8 +330,7 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
         self.popup: SyncDetailsPopup | None = None
         self.sign_in_dialog: ServerSignInDialog | None = None
         self._retry_at: float | None = None
-        # The sign-in under way: None, "asking", "signing_in" or "accepted" (see describe).
-        self.episode: str | None = None
+        self.episode: SignIn | None = None  # the sign-in under way, if any
         self._asked_with = ""  # the state's message when the password was given
         self._user_before: str | None = None  # the state's user then
         self._submitted_at: float | None = None
@@ -415,16 +421,16 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
         if status is SyncStatus.SIGN_IN_NEEDED:
             if self._refused(state):
                 self._submitted_at = None
-                self.episode = "asking"
+                self.episode = SignIn.ASKING
                 self.ask_sign_in(problem=refusal_words(state.message))
             elif self.episode is None:
-                self.episode = "asking"
+                self.episode = SignIn.ASKING
                 self.ask_sign_in(note=state.message)
-        elif status is SyncStatus.ONLINE and self.episode in ("signing_in", "accepted"):
+        elif status is SyncStatus.ONLINE and self.episode in (SignIn.SIGNING_IN, SignIn.ACCEPTED):
             self.episode = None
             self._submitted_at = None  # answered: a later sign-in request is a new one
-        if self.episode == "signing_in" and state.user and state.user != self._user_before:
-            self.episode = "accepted"  # the engine names whoever the server signed in
+        if self.episode is SignIn.SIGNING_IN and state.user and state.user != self._user_before:
+            self.episode = SignIn.ACCEPTED  # the engine names whoever the server signed in
         self.refresh_look()
 
     def _refused(self, state: SyncState) -> bool:
@@ -552,7 +558,7 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
     def _submit_sign_in(self, user: str, password: str) -> None:
         if self.link is None:
             return
-        self.episode = "signing_in"
+        self.episode = SignIn.SIGNING_IN
         self._asked_with = self.state.message if self.state is not None else ""
         self._user_before = self.state.user if self.state is not None else None
         self._submitted_at = time.monotonic()
@@ -563,12 +569,12 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
     def _recheck_sign_in(self) -> None:
         """A refusal in the same words as before changes nothing in the engine's state, so
         no new state arrives: still wanting a sign-in this long after means refused."""
-        if not alive(self) or self.episode != "signing_in" or self.link is None:
+        if not alive(self) or self.episode is not SignIn.SIGNING_IN or self.link is None:
             return
         state = self.link.engine_state
         if state.status is SyncStatus.SIGN_IN_NEEDED:
             self._submitted_at = None
-            self.episode = "asking"
+            self.episode = SignIn.ASKING
             self.ask_sign_in(problem=refusal_words(state.message))
             self.refresh_look()
 
