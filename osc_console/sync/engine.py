@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import TypeVar
 
 from osc_console.models.agencies import Agency, Visibility, can_see
@@ -81,6 +82,7 @@ class SyncState:
     capped_events: int = 0
     progress: tuple[int, int] | None = None
     alarms: tuple[str, ...] = ()
+    sign_in_attempts: int = 0  # failed sign-ins: each one is news, even with the same message
 
     @property
     def skew_warning(self) -> str | None:
@@ -187,6 +189,9 @@ class SyncEngine:
         self._signed_in = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pulled_once = False
+        self._contacted = False  # the last push step reached the server
+        self._stuck = ""  # why waiting entries cannot move, if they cannot
+        self._wake = threading.Event()  # cuts a back-off pause short ("Sync now")
 
     # ---- what the UI and command line call -------------------------------------------------
     @property
@@ -203,8 +208,9 @@ class SyncEngine:
         self.kick()
 
     def kick(self) -> None:
-        """Something was logged here: push it now rather than at the next timer."""
+        """Something was logged here (or "Sync now"): push now, even during a back-off."""
         self._kick.set()
+        self._wake.set()
 
     def start(self) -> None:
         if self._threads:
@@ -218,6 +224,7 @@ class SyncEngine:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._kick.set()
+        self._wake.set()
         self._signed_in.set()
         self.transport.close()  # cuts a long-poll short
         for thread in self._threads:
@@ -279,8 +286,10 @@ class SyncEngine:
             batch = outbox.pending(store, self.push_batch)
             if not batch:
                 break
+            token = self._token()
             self._update(status=SyncStatus.SYNCING)
-            answer = self.transport.push(self._token(), batch)
+            answer = self.transport.push(token, batch)
+            self._contacted = True
             self._observe_server_time(answer.server_time)
             acked: list[str] = []
             marks: list[tuple[str, outbox.OutboxState, str | None]] = []
@@ -296,7 +305,20 @@ class SyncEngine:
             acked_total += len(acked)
             self._refresh_counts(store)
             if not acked and not any(m[1] is outbox.OutboxState.REJECTED for m in marks):
-                break  # only deferred events: the next round will try them again
+                # Only deferred events: the next round tries them again. Say so, so that a
+                # queue that cannot move is never shown as healthy.
+                waiting = [m for m in marks if m[1] is outbox.OutboxState.PENDING]
+                self._stuck = (
+                    f"{len(waiting)} entries wait for earlier entries the server has never "
+                    f"received ({waiting[0][2]})"
+                    if waiting
+                    else ""
+                )
+                break
+        else:
+            return acked_total
+        if not outbox.pending(store, 1):
+            self._stuck = ""
         return acked_total
 
     # ---- pull ------------------------------------------------------------------------------
@@ -374,10 +396,14 @@ class SyncEngine:
             answer: LoginAnswer = self.transport.login(
                 credentials.user, credentials.password, self.workstation, self.realm
             )
-        except SignInNeededError:
+        except SignInNeededError as exc:
             with self._lock:
                 if self._credentials is credentials:
                     self._credentials = None
+                attempts = self._state.sign_in_attempts + 1
+            self._update(
+                status=SyncStatus.SIGN_IN_NEEDED, message=str(exc), sign_in_attempts=attempts
+            )
             raise
         with self._lock:
             self._session = answer.session
@@ -389,12 +415,17 @@ class SyncEngine:
 
     def _with_session(self, step: Callable[[], T]) -> T:
         """Run a step; if the sign-in expired between pages, sign in again once and resume."""
+        with self._lock:
+            used = self._session
         try:
             return step()
         except SignInNeededError:
             with self._lock:
-                self._session = None
-                can_retry = self._credentials is not None
+                # Only forget the sign-in that failed: another thread may already hold a
+                # fresh one.
+                if self._session is used:
+                    self._session = None
+                can_retry = self._credentials is not None or self._session is not None
             if not can_retry:
                 raise
             return step()
@@ -436,6 +467,9 @@ class SyncEngine:
         self._backoff.reset()
         self._refresh_counts(store)
         refused = self.state.refused
+        if self._stuck:
+            self._update(status=SyncStatus.ERROR, message=self._stuck, retry_in=None)
+            return
         self._update(
             status=SyncStatus.ONLINE,
             last_success=to_iso(self._wall()),
@@ -447,8 +481,6 @@ class SyncEngine:
         if store is not None:
             self._refresh_counts(store)
         if isinstance(exc, SignInNeededError):
-            with self._lock:
-                self._session = None
             self._update(status=SyncStatus.SIGN_IN_NEEDED, message=str(exc), retry_in=None)
         elif isinstance(exc, ServerUnreachableError):
             self._update(status=SyncStatus.OFFLINE, message=str(exc), retry_in=retry_in)
@@ -463,8 +495,10 @@ class SyncEngine:
             while not self._stop.is_set():
                 self._kick.clear()
                 try:
+                    self._contacted = False
                     self._with_session(lambda: self.push_pending(store))
-                    if self._pulled_once:
+                    # Only a push that reached the server says anything about the link.
+                    if self._contacted and self._pulled_once:
                         self._succeeded(store)
                     else:
                         self._refresh_counts(store)
@@ -478,8 +512,10 @@ class SyncEngine:
         store = self._open_store()
         try:
             while not self._stop.is_set():
+                # The first pull of a session answers at once, so "online" shows at once.
+                wait = self.long_poll if self._pulled_once else 0.0
                 try:
-                    self._with_session(lambda: self.pull_available(store, wait=self.long_poll))
+                    self._with_session(partial(self.pull_available, store, wait=wait))
                     self._pulled_once = True
                     self._succeeded(store)
                 except SyncError as exc:
@@ -499,4 +535,5 @@ class SyncEngine:
             return
         delay = self._backoff.next_delay()
         self._failed(exc, store, retry_in=delay)
-        self._stop.wait(delay)
+        self._wake.clear()
+        self._wake.wait(delay)

@@ -229,3 +229,38 @@ def test_the_count_and_digest_check_agrees_and_raises_an_alarm_on_a_difference(
     assert police.engine.state.alarms[-1] == verdict.line
     police.close()
     council.close()
+
+
+def test_entries_that_can_never_go_out_are_an_error_not_online(
+    tmp_path: Path, service: SyncService
+) -> None:
+    """A store whose own chain starts with events the server never got (demo data written
+    under this workstation's code, say) must not show a healthy link."""
+    transport = SimTransport(service)
+    store, desk, engine = _engine(tmp_path, transport, [])
+    opened = desk.open_incident(knife_incident())
+    desk.add_log(opened.incident.id, "Units on the way")
+    outbox.acknowledge(store, [opened.events[0].id])  # as if it had never been queued
+    engine.sign_in("alice", PASSWORD)
+    engine.sync_once()
+    assert engine.state.status is SyncStatus.ERROR
+    assert engine.state.message == (
+        "1 entries wait for earlier entries the server has never received "
+        "(waiting for CR1#1 (sent out of order))"
+    )
+    assert engine.state.pending == 1
+    store.close()
+
+
+def test_each_failed_sign_in_is_reported_even_with_the_same_message(
+    tmp_path: Path, service: SyncService
+) -> None:
+    states: list[SyncState] = []
+    store, _, engine = _engine(tmp_path, SimTransport(service), states)
+    for _ in range(2):
+        engine.sign_in("alice", "wrong password")
+        with pytest.raises(SignInNeededError):
+            engine.sync_once()
+    attempts = [s.sign_in_attempts for s in states if s.status is SyncStatus.SIGN_IN_NEEDED]
+    assert sorted(set(attempts)) == [1, 2]
+    store.close()
