@@ -2,8 +2,8 @@
 
 Every push begins by locking the counter row (``SELECT … FOR UPDATE``) and assigns its
 ``seq`` values under that lock, so pushes commit one after another in ``seq`` order and a
-puller never meets a gap that is later filled. Pulls read the rows and the counter in one
-REPEATABLE READ snapshot.
+puller never meets a gap that is later filled. Pulls read the counter first and then only
+rows at or below it.
 """
 
 from __future__ import annotations
@@ -192,18 +192,18 @@ class PostgresBackend(Backend):
             yield _PostgresWrite(conn)
 
     def pull(self, realm: str, after: int, limit: int, visibilities: Sequence[str]) -> RawPage:
+        # The counter first, then only rows at or below it. Pushes commit in seq order (the
+        # counter lock), so once the counter reads H every event up to H is committed and
+        # visible to the next statement: no snapshot isolation is needed, and nothing
+        # committed between the two statements can be stepped over.
         with self.pool.connection() as conn:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                rows = conn.execute(
-                    "SELECT seq, body, received_at FROM events WHERE realm = %s AND seq > %s "
-                    "AND visibility = ANY(%s) ORDER BY seq LIMIT %s",
-                    (realm, after, list(visibilities), limit),
-                ).fetchall()
-                high_row = conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()
-            finally:
-                conn.execute("COMMIT")
-        high = int(high_row[0]) if high_row else 0
+            high_row = conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()
+            high = int(high_row[0]) if high_row else 0
+            rows = conn.execute(
+                "SELECT seq, body, received_at FROM events WHERE realm = %s AND seq > %s "
+                "AND seq <= %s AND visibility = ANY(%s) ORDER BY seq LIMIT %s",
+                (realm, after, high, list(visibilities), limit),
+            ).fetchall()
         page = [(int(r[0]), r[1], r[2]) for r in rows]
         if len(page) == limit:
             return RawPage(page, page[-1][0], True, high)
@@ -225,18 +225,14 @@ class PostgresBackend(Backend):
             yield int(seq), body
 
     def hashes(self, realm: str, visibilities: Sequence[str]) -> tuple[int, Iterator[str]]:
-        with self.pool.connection() as conn:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                row = conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()
-                high = int(row[0]) if row else 0
-                rows = conn.execute(
-                    "SELECT content_hash FROM events WHERE realm = %s AND "
-                    "visibility = ANY(%s) AND seq <= %s",
-                    (realm, list(visibilities), high),
-                ).fetchall()
-            finally:
-                conn.execute("COMMIT")
+        with self.pool.connection() as conn:  # counter first, as in pull
+            row = conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()
+            high = int(row[0]) if row else 0
+            rows = conn.execute(
+                "SELECT content_hash FROM events WHERE realm = %s AND "
+                "visibility = ANY(%s) AND seq <= %s",
+                (realm, list(visibilities), high),
+            ).fetchall()
         return high, (r[0] for r in rows)
 
     def chains(self, realm: str) -> dict[str, list[tuple[int, str | None, str]]]:

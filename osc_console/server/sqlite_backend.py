@@ -223,12 +223,12 @@ class SqliteBackend(Backend):
         marks = ",".join("?" * len(visibilities))
         conn.execute("BEGIN")  # one snapshot for the rows and the high-water mark
         try:
-            rows = conn.execute(
-                "SELECT seq, body, received_at FROM events "
-                f"WHERE realm = ? AND seq > ? AND visibility IN ({marks}) ORDER BY seq LIMIT ?",
-                (realm, after, *visibilities, limit),
-            ).fetchall()
             high = int(conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])
+            rows = conn.execute(
+                "SELECT seq, body, received_at FROM events WHERE realm = ? AND seq > ? "
+                f"AND seq <= ? AND visibility IN ({marks}) ORDER BY seq LIMIT ?",
+                (realm, after, high, *visibilities, limit),
+            ).fetchall()
         finally:
             conn.execute("COMMIT")
         if len(rows) == limit:

@@ -4,6 +4,7 @@ several server processes on one PostgreSQL database with concurrent pushers and 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -370,3 +371,56 @@ def test_concurrent_pushers_on_several_postgresql_servers_and_a_puller_miss_noth
         assert seqs == sorted(seqs)
         assert len(set(seqs)) == total
         assert set(ids) == set(held)
+
+
+@pytest.mark.pg
+def test_a_tight_puller_never_steps_over_a_push_committed_while_it_reads(tmp_path: Path) -> None:
+    """In-process stress of the pull's two reads (the high-water mark and the rows) against
+    pushes committing in between: the cursor may never pass an event it did not hand out."""
+    chains: dict[str, list[Event]] = {}
+    for n in range(4):
+        code = f"TP{n}"
+        with Store.open(tmp_path / f"{code}.db") as store:
+            desk = IncidentService(store, Author(f"Operator {n}", Agency.POLICE, code))
+            events: list[Event] = []
+            for i in range(60):
+                opened = desk.open_incident(knife_incident(summary=f"{code} call {i}"))
+                events.extend(opened.events)
+                events.extend(desk.add_log(opened.incident.id, "entry").events)
+            chains[code] = events
+    total = sum(len(v) for v in chains.values())
+    with pg_schema() as dsn:
+        backend = PostgresBackend(dsn, pool_size=6)
+        service = SyncService(backend)
+        add_users(service, ("alice", Agency.POLICE))
+
+        def caller(code: str) -> object:
+            token = service.login("alice", PASSWORD, code, "live").token
+            return service.authenticate(f"Bearer {token}")
+
+        received: list[str] = []
+
+        def push(code: str) -> None:
+            who = caller(code)
+            for event in chains[code]:
+                service.push(who, 1, [event.to_wire()])  # type: ignore[arg-type]
+
+        def pull() -> None:
+            who = caller("PULL")
+            cursor = 0
+            deadline = time.monotonic() + 60
+            while len(received) < total and time.monotonic() < deadline:
+                page = service.pull(who, "live", cursor, 5000)  # type: ignore[arg-type]
+                received.extend(json.loads(body)["id"] for _, body, _ in page.rows)
+                cursor = page.next
+
+        threads = [threading.Thread(target=pull)] + [
+            threading.Thread(target=push, args=(code,)) for code in chains
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        backend.close()
+    assert len(received) == total, f"the puller received {len(received)} of {total}"
+    assert len(set(received)) == total
