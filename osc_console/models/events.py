@@ -262,6 +262,13 @@ def seal(
     return replace(unsealed, content_hash=event_hash(unsealed))
 
 
+# Built once: check_envelope runs for every event a server receives or a client pulls.
+_AGENCIES = frozenset(a.value for a in Agency)
+_AGENCY_CHOICE = f"must be one of {', '.join(a.value for a in Agency)}"
+_VISIBILITIES = frozenset(v.value for v in Visibility)
+_CLASSIFICATIONS = frozenset(c.value for c in Classification)
+
+
 def _require(data: Mapping[str, Any], name: str, ok: bool, message: str) -> None:
     if not ok:
         raise ValidationError(name, message)
@@ -295,8 +302,8 @@ def check_envelope(data: Mapping[str, Any]) -> None:
     _require(
         data,
         "agency",
-        data.get("agency") in {a.value for a in Agency},
-        f"must be one of {', '.join(a.value for a in Agency)}",
+        data.get("agency") in _AGENCIES,
+        _AGENCY_CHOICE,
     )
     workstation = data.get("workstation")
     _require(
@@ -311,13 +318,13 @@ def check_envelope(data: Mapping[str, Any]) -> None:
     _require(
         data,
         "visibility",
-        data.get("visibility") in {v.value for v in Visibility},
+        data.get("visibility") in _VISIBILITIES,
         "must be joint, police or corporation",
     )
     _require(
         data,
         "classification",
-        data.get("classification") in {c.value for c in Classification},
+        data.get("classification") in _CLASSIFICATIONS,
         "must be OFFICIAL or OFFICIAL-SENSITIVE",
     )
     base = data.get("base") or {}

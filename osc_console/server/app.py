@@ -173,13 +173,16 @@ def create_app(service: SyncService) -> FastAPI:
         "/v1/sync/push",
         summary="Store a batch of events; the answer per event comes after the commit",
     )
-    async def push(
-        body: PushRequest, authorization: str | None = Header(default=None)
-    ) -> dict[str, Any]:
+    async def push(body: PushRequest, authorization: str | None = Header(default=None)) -> Response:
         caller = await run_in_threadpool(service.authenticate, authorization)
         results = await run_in_threadpool(service.push, caller, body.protocol, body.events)
         wakeup.notify()
-        return {"results": [r.to_wire() for r in results], "server_time": service.now()}
+        # Encoded directly: FastAPI's generic encoder cost ~10 µs a result on the event loop.
+        text = json.dumps(
+            {"results": [r.to_wire() for r in results], "server_time": service.now()},
+            separators=(",", ":"),
+        )
+        return Response(text, media_type="application/json")
 
     @app.get(
         "/v1/sync/pull",

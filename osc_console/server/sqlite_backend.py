@@ -108,6 +108,7 @@ class SqliteBackend(Backend):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         conn = self._conn()
         try:
             # executescript commits first, so the transaction is part of the script.
@@ -209,14 +210,18 @@ class SqliteBackend(Backend):
     # ---- the log ---------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[WriteTransaction]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield _SqliteWrite(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        # Writers of this process queue on a fair lock; SQLite's busy handler (which other
+        # processes still meet through BEGIN IMMEDIATE) sleeps and retries unfairly, which
+        # measured a p99 wait of seconds with 50 clients pushing at once.
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteWrite(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def pull(self, realm: str, after: int, limit: int, visibilities: Sequence[str]) -> RawPage:
         conn = self._conn()
