@@ -6,8 +6,11 @@ planner can pause, resume and speed the exercise up. Injects are written by exer
 exercise's own store only: a run refuses any store whose realm is not ``exercise:<slug>``,
 so an exercise event can never reach live data.
 
-Messages to the players are not events (no event kind fits a broadcast); they are returned
-by :meth:`ExerciseRun.release` for the caller (command line, control panel) to show.
+The exercise's own life is recorded as events too, so every player's console sees it arrive
+through its store (and, with a server, through sync): ``exercise.started`` (scenario, codeword,
+clock), ``exercise.paused`` / ``resumed`` / ``speed_changed``, ``exercise.message`` (a message
+to the players), ``exercise.inject_released`` (which inject, when, what it wrote: the
+after-action's marks) and ``exercise.stopped``, after which the store accepts nothing more.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from typing import Any
 from osc_console.models.agencies import Agency, Visibility
 from osc_console.models.clock import from_iso, now_utc, to_iso
 from osc_console.models.errors import DomainError
-from osc_console.models.events import Author, Event
-from osc_console.models.payloads import Kind
+from osc_console.models.events import Author, Event, EventDraft
+from osc_console.models.exercise_log import Phase, exercise_status
+from osc_console.models.payloads import EXERCISE_KINDS, Kind
 from osc_console.models.scenario import Inject, InjectKind, Scenario
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store.event_store import Store
@@ -163,39 +167,106 @@ class ExerciseRun:
         return self.scenario.start + self.elapsed(now)
 
     def start(self) -> None:
+        """Start the clock and tell every player (``exercise.started``).
+
+        Refused when this store's exercise has already been started or has ended: injects
+        would be released twice, and an ended exercise stays ended (start a new slug).
+        """
         if self.state is not RunState.READY:
             raise ExerciseError(f"the exercise has already been started ({self.state.value})")
+        held = exercise_status(self.scenario.realm, self._exercise_events())
+        if held.phase is Phase.ENDED:
+            raise ExerciseError(
+                f"exercise {self.scenario.slug} has ended ({held.ended_reason}); "
+                "play the scenario again under a new slug"
+            )
+        if held.phase is not Phase.NOT_STARTED:
+            raise ExerciseError(
+                f"exercise {self.scenario.slug} was already started in {self.store.path}; "
+                "its injects would be released twice"
+            )
         self._anchor = self._clock()
+        self._record(
+            Kind.EXERCISE_STARTED,
+            scenario=self.scenario.name,
+            codeword=self.scenario.codeword,
+            start=to_iso(self.scenario.start),
+            duration_seconds=self.scenario.duration.total_seconds(),
+            injects=len(self.scenario.injects),
+        )
         self.state = RunState.RUNNING
 
     def pause(self) -> None:
         self._require(RunState.RUNNING, "pause")
         self._base = self.elapsed()
         self._anchor = None
+        self._record(Kind.EXERCISE_PAUSED)
         self.state = RunState.PAUSED
 
     def resume(self) -> None:
         self._require(RunState.PAUSED, "resume")
         self._anchor = self._clock()
+        self._record(Kind.EXERCISE_RESUMED)
         self.state = RunState.RUNNING
 
     def set_speed(self, speed: float) -> None:
         new = _positive(speed)
+        if new == self._speed:
+            return
+        before = (self._base, self._anchor, self._speed)
         if self._anchor is not None:
             now = self._clock()
             self._base = self.elapsed(now)
             self._anchor = now
         self._speed = new
+        if self.state in (RunState.RUNNING, RunState.PAUSED):
+            try:
+                self._record(Kind.EXERCISE_SPEED_CHANGED)
+            except BaseException:
+                self._base, self._anchor, self._speed = before
+                raise
 
-    def stop(self, reason: str) -> RunSummary:
-        """End the exercise at once (e.g. for a real emergency); nothing more is released."""
-        if self.state in (RunState.STOPPED, RunState.FINISHED):
+    def stop(self, reason: str, *, emergency: bool = False) -> RunSummary:
+        """End the exercise at once for every player (``exercise.stopped``): nothing more is
+        released, and their stores accept nothing more. ``emergency``: stopped for a real
+        incident, which every console says in so many words."""
+        if self.state is RunState.STOPPED:
             return self.summary()
+        why = reason.strip() or ("real emergency" if emergency else "stopped")
+        if self.state is not RunState.READY and self.store.exercise_ended() is None:
+            self._base = self.elapsed()
+            self._anchor = None
+            self._record(Kind.EXERCISE_STOPPED, reason=why, emergency=emergency)
         self._base = self.elapsed()
         self._anchor = None
         self.state = RunState.STOPPED
-        self.stop_reason = reason.strip() or "stopped"
+        self.stop_reason = why
         return self.summary()
+
+    def send_message(self, text: str) -> Event:
+        """A message from exercise control to every player, kept in the exercise's log."""
+        if self.state not in (RunState.RUNNING, RunState.PAUSED, RunState.FINISHED):
+            raise ExerciseError(f"cannot send a message: the exercise is {self.state.value}")
+        if not text.strip():
+            raise ExerciseError("the message is empty")
+        return self._record(Kind.EXERCISE_MESSAGE, text=text.strip(), inject=None)
+
+    def _exercise_events(self) -> list[Event]:
+        return [e for e in self.store.iter_events() if e.kind in EXERCISE_KINDS]
+
+    def _record(self, kind: Kind, *, refs: tuple[str, ...] = (), **payload: Any) -> Event:
+        """Append one of the exercise's own events, stamped with the clock's reading."""
+        draft = EventDraft(
+            kind,
+            {
+                **payload,
+                "exercise_seconds": round(self.elapsed().total_seconds(), 3),
+                "speed": self._speed,
+            },
+            refs=refs,
+        )
+        event, _ = self.store.append(draft, self.author)
+        return event
 
     # ---- injects ---------------------------------------------------------------------------
     def pending(self) -> list[Inject]:
@@ -219,6 +290,11 @@ class ExerciseRun:
             raise ExerciseError(f"{inject.label}: already released")
         if inject not in self.scenario.injects:
             raise ExerciseError(f"{inject.label}: not an inject of {self.scenario.name!r}")
+        ended = self.store.exercise_ended()
+        if ended is not None:  # stopped from another console: this run ends too
+            self.state = RunState.STOPPED
+            self.stop_reason = str(ended.payload.get("reason", "stopped"))
+            raise ExerciseError(f"{inject.label}: the exercise has ended ({self.stop_reason})")
         wall = self._clock()
         elapsed = self.elapsed(wall)
         events: tuple[Event, ...] = ()
@@ -257,6 +333,20 @@ class ExerciseRun:
                 incident_id, inject.log_text(), on_behalf_of=on_behalf_of
             )
             events, ref = outcome.events, outcome.incident.ref
+        elif inject.kind is InjectKind.MESSAGE:
+            events = (self._record(Kind.EXERCISE_MESSAGE, text=inject.text, inject=inject.number),)
+        incident_id = next((e.incident_id for e in events if e.incident_id), None)
+        self._record(
+            Kind.EXERCISE_INJECT_RELEASED,
+            refs=tuple(e.id for e in events),
+            inject=inject.number,
+            at=inject.at_label,
+            inject_kind=inject.kind.value,
+            title=_title(inject),
+            early=early,
+            incident_id=incident_id,
+            incident_ref=ref,
+        )
         released = Released(inject, elapsed, wall, events, ref, early)
         self.released[inject.number] = released
         if not self.pending():
@@ -332,6 +422,17 @@ class ExerciseRun:
     def _partner_name_of(self, agency: Agency, team: str | None) -> str:
         known = self.store.reference.team(team) if team else None
         return known.name if known else agency.label
+
+
+def _title(inject: Inject) -> str:
+    """One line naming an inject, for the after-action's marks."""
+    if inject.incident is not None:
+        text = inject.incident.summary
+    elif inject.methane is not None:
+        text = f"METHANE update: {inject.methane.major_incident}"
+    else:
+        text = inject.text.splitlines()[0] if inject.text else inject.kind.value
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _positive(speed: float) -> float:

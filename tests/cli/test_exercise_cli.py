@@ -37,13 +37,15 @@ def test_shipped_scenario_by_name(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert lines[0].startswith("EXERCISE EXERCISE EXERCISE — Bank Deluge")
     assert len(lines) == len(scenario.injects) + 2
     assert "T+00:00  incident opened" in lines[1]
-    assert lines[-1].startswith("finished: 14 injects released, 0 pending, 12 events")
+    # 12 incident and log events, 2 messages to the players
+    assert lines[-1].startswith("finished: 14 injects released, 0 pending, 14 events")
 
     assert live_events(data) == 0
     assert not (data / "live.db").exists()
     with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
         events = list(store.iter_events())
-    assert len(events) == 12
+    # ... and the start, and one release mark per inject
+    assert len(events) == 14 + 1 + 14
     assert {e.realm for e in events} == {"exercise:city-flood"}
 
 

@@ -11,6 +11,7 @@ import pytest
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import from_iso
 from osc_console.models.events import Author
+from osc_console.models.exercise_log import Phase, exercise_status
 from osc_console.models.payloads import Kind
 from osc_console.models.scenario import InjectKind, Scenario, load_shipped
 from osc_console.paths import store_path
@@ -105,12 +106,15 @@ def test_shipped_scenario_at_high_speed_arrives_on_time(
         expected = WALL_START + inject.at / speed
         assert abs(released.wall_time - expected) < timedelta(milliseconds=1)
         assert abs(released.exercise_time - inject.at) < timedelta(seconds=1)
-        if inject.kind is InjectKind.MESSAGE:
-            assert released.events == ()
-            continue
         assert len(released.events) == 1
         written += 1
         event = exercise_store.event(released.events[0].id)
+        if inject.kind is InjectKind.MESSAGE:
+            assert event is not None
+            assert event.kind == Kind.EXERCISE_MESSAGE
+            assert event.payload["text"] == inject.text
+            assert event.payload["inject"] == inject.number
+            continue
         assert event is not None
         assert event.realm == "exercise:city-flood"
         assert event.workstation == CONTROL_WORKSTATION
@@ -123,7 +127,24 @@ def test_shipped_scenario_at_high_speed_arrives_on_time(
             assert event.agency == (inject.agency or control.agency).value
             if inject.kind is InjectKind.METHANE:
                 assert event.payload["text"].startswith("METHANE\nM - Major incident:")
-    assert exercise_store.event_count() == written
+    # Each inject also recorded when it was released (the after-action's marks), and the
+    # start was announced: every other event is one of those.
+    releases = [e for e in exercise_store.iter_events() if e.kind == Kind.EXERCISE_INJECT_RELEASED]
+    assert [e.payload["inject"] for e in releases] == [i.number for i in scenario.injects]
+    for release, inject in zip(releases, scenario.injects, strict=True):
+        assert release.payload["at"] == inject.at_label
+        assert release.payload["exercise_seconds"] == pytest.approx(
+            inject.at.total_seconds(), abs=0.5
+        )
+        assert set(release.refs) == {e.id for e in run.released[inject.number].events}
+    assert exercise_store.event_count() == written + len(releases) + 1
+    status = exercise_status(scenario.realm, exercise_store.iter_events())
+    assert status.phase is Phase.RUNNING
+    assert status.codeword == scenario.codeword
+    assert status.injects_released == status.injects_total == len(scenario.injects)
+    assert [m.text for m in status.messages] == [
+        i.text for i in scenario.injects if i.kind is InjectKind.MESSAGE
+    ]
     assert not store_path(tmp_path, "live").exists()
 
 
