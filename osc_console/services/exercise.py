@@ -15,22 +15,32 @@ after-action's marks) and ``exercise.stopped``, after which the store accepts no
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from osc_console.models.agencies import Agency, Visibility
 from osc_console.models.clock import from_iso, now_utc, to_iso
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Author, Event, EventDraft
-from osc_console.models.exercise_log import Phase, exercise_status
-from osc_console.models.payloads import EXERCISE_KINDS, Kind
+from osc_console.models.exercise_log import (
+    AfterActionTimeline,
+    ExerciseStatus,
+    Phase,
+    after_action_timeline,
+    exercise_status,
+)
+from osc_console.models.payloads import Kind
 from osc_console.models.scenario import Inject, InjectKind, Scenario
 from osc_console.services.incidents import IncidentService, Location, NewIncident
+from osc_console.store.errors import StoreError
 from osc_console.store.event_store import Store
+from osc_console.store.exercise_queries import exercise_events
 
 CONTROL_WORKSTATION = "EXCON"
 CONTROL_ACTOR = "Exercise control"
@@ -252,7 +262,7 @@ class ExerciseRun:
         return self._record(Kind.EXERCISE_MESSAGE, text=text.strip(), inject=None)
 
     def _exercise_events(self) -> list[Event]:
-        return [e for e in self.store.iter_events() if e.kind in EXERCISE_KINDS]
+        return exercise_events(self.store.conn)
 
     def _record(self, kind: Kind, *, refs: tuple[str, ...] = (), **payload: Any) -> Event:
         """Append one of the exercise's own events, stamped with the clock's reading."""
@@ -548,3 +558,51 @@ def _responses(
             first.actor if first else None,
             first.workstation if first else None,
         )
+
+
+# ---- what every console reads ---------------------------------------------------------------
+
+
+def status_of(store: Store) -> ExerciseStatus:
+    """The exercise held in ``store`` as every player sees it (live: never an exercise)."""
+    if not store.realm.startswith("exercise:"):
+        raise ExerciseError(f"{store.path} is the {store.realm} store, not an exercise's")
+    return exercise_status(store.realm, exercise_events(store.conn))
+
+
+def after_action_of(store: Store, viewer: Agency) -> AfterActionTimeline:
+    """The after-action timeline of the exercise in ``store``, as ``viewer`` may see it.
+
+    Built from the events alone (no scenario file needed): the inject marks are the
+    ``exercise.inject_released`` events. A live store is refused: there is no exercise in it.
+    """
+    if not store.realm.startswith("exercise:"):
+        raise ExerciseError(
+            f"{store.path} is the {store.realm} store: an after-action report is only ever "
+            "made from an exercise's own store"
+        )
+    return after_action_timeline(store.realm, store.iter_events(), viewer, store.reference)
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseInfo:
+    """An exercise store found in the data folder, for File → Join exercise…"""
+
+    realm: str
+    path: str
+    status: ExerciseStatus | None
+    problem: str | None = None
+
+
+def list_exercises(directory: Path) -> list[ExerciseInfo]:
+    """Every ``exercise-<slug>.db`` in the data folder with its status; a file that cannot
+    be read is listed with the reason, so the planner sees why it cannot be joined."""
+    found: list[ExerciseInfo] = []
+    for path in sorted(directory.glob("exercise-*.db")):
+        realm = f"exercise:{path.stem.removeprefix('exercise-')}"
+        try:
+            with Store.open(path, realm) as store:
+                found.append(ExerciseInfo(realm, str(path), status_of(store)))
+        except (DomainError, StoreError, sqlite3.Error) as exc:
+            found.append(ExerciseInfo(realm, str(path), None, str(exc)))
+    return found
