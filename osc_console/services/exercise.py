@@ -35,8 +35,10 @@ from osc_console.models.exercise_log import (
     after_action_timeline,
     exercise_status,
 )
+from osc_console.models.incident import REALM_PATTERN
 from osc_console.models.payloads import Kind
 from osc_console.models.scenario import Inject, InjectKind, Scenario
+from osc_console.paths import store_path
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store.errors import StoreError
 from osc_console.store.event_store import Store
@@ -198,6 +200,7 @@ class ExerciseRun:
         self._anchor = self._clock()
         self._record(
             Kind.EXERCISE_STARTED,
+            reading=self._base,
             scenario=self.scenario.name,
             codeword=self.scenario.codeword,
             start=to_iso(self.scenario.start),
@@ -210,13 +213,13 @@ class ExerciseRun:
         self._require(RunState.RUNNING, "pause")
         self._base = self.elapsed()
         self._anchor = None
-        self._record(Kind.EXERCISE_PAUSED)
+        self._record(Kind.EXERCISE_PAUSED, reading=self._base)
         self.state = RunState.PAUSED
 
     def resume(self) -> None:
         self._require(RunState.PAUSED, "resume")
         self._anchor = self._clock()
-        self._record(Kind.EXERCISE_RESUMED)
+        self._record(Kind.EXERCISE_RESUMED, reading=self._base)
         self.state = RunState.RUNNING
 
     def set_speed(self, speed: float) -> None:
@@ -231,7 +234,7 @@ class ExerciseRun:
         self._speed = new
         if self.state in (RunState.RUNNING, RunState.PAUSED):
             try:
-                self._record(Kind.EXERCISE_SPEED_CHANGED)
+                self._record(Kind.EXERCISE_SPEED_CHANGED, reading=self._base)
             except BaseException:
                 self._base, self._anchor, self._speed = before
                 raise
@@ -246,7 +249,7 @@ class ExerciseRun:
         if self.state is not RunState.READY and self.store.exercise_ended() is None:
             self._base = self.elapsed()
             self._anchor = None
-            self._record(Kind.EXERCISE_STOPPED, reason=why, emergency=emergency)
+            self._record(Kind.EXERCISE_STOPPED, reading=self._base, reason=why, emergency=emergency)
         self._base = self.elapsed()
         self._anchor = None
         self.state = RunState.STOPPED
@@ -264,13 +267,24 @@ class ExerciseRun:
     def _exercise_events(self) -> list[Event]:
         return exercise_events(self.store.conn)
 
-    def _record(self, kind: Kind, *, refs: tuple[str, ...] = (), **payload: Any) -> Event:
-        """Append one of the exercise's own events, stamped with the clock's reading."""
+    def _record(
+        self,
+        kind: Kind,
+        *,
+        reading: timedelta | None = None,
+        refs: tuple[str, ...] = (),
+        **payload: Any,
+    ) -> Event:
+        """Append one of the exercise's own events, stamped with the clock's ``reading``
+        (by default: now). Lifecycle steps pass the reading they fixed, because at a high
+        speed even the microseconds between two clock reads are whole exercise seconds."""
+        if reading is None:
+            reading = self.elapsed()
         draft = EventDraft(
             kind,
             {
                 **payload,
-                "exercise_seconds": round(self.elapsed().total_seconds(), 3),
+                "exercise_seconds": round(reading.total_seconds(), 3),
                 "speed": self._speed,
             },
             refs=refs,
@@ -344,10 +358,15 @@ class ExerciseRun:
             )
             events, ref = outcome.events, outcome.incident.ref
         elif inject.kind is InjectKind.MESSAGE:
-            events = (self._record(Kind.EXERCISE_MESSAGE, text=inject.text, inject=inject.number),)
+            events = (
+                self._record(
+                    Kind.EXERCISE_MESSAGE, reading=elapsed, text=inject.text, inject=inject.number
+                ),
+            )
         incident_id = next((e.incident_id for e in events if e.incident_id), None)
         self._record(
             Kind.EXERCISE_INJECT_RELEASED,
+            reading=elapsed,
             refs=tuple(e.id for e in events),
             inject=inject.number,
             at=inject.at_label,
@@ -570,6 +589,13 @@ def status_of(store: Store) -> ExerciseStatus:
     return exercise_status(store.realm, exercise_events(store.conn))
 
 
+def codeword_of(store: Store) -> str | None:
+    """The codeword to stamp on every exported page, or None for live records."""
+    if not store.realm.startswith("exercise:"):
+        return None
+    return status_of(store).codeword
+
+
 def after_action_of(store: Store, viewer: Agency) -> AfterActionTimeline:
     """The after-action timeline of the exercise in ``store``, as ``viewer`` may see it.
 
@@ -582,6 +608,20 @@ def after_action_of(store: Store, viewer: Agency) -> AfterActionTimeline:
             "made from an exercise's own store"
         )
     return after_action_timeline(store.realm, store.iter_events(), viewer, store.reference)
+
+
+def exercise_store_path(directory: Path, realm: str | None) -> tuple[Path, str]:
+    """The store file of an exercise that exists here, or an ExerciseError saying why not
+    (no realm, the live realm, or no such exercise: an empty store is never created)."""
+    if not realm or not realm.startswith("exercise:") or not REALM_PATTERN.match(realm):
+        raise ExerciseError(
+            f"--realm must name an exercise (exercise:<slug>), not {realm or 'nothing'}: "
+            "an after-action report is only ever made from an exercise's own store"
+        )
+    path = store_path(directory, realm)
+    if not path.exists():
+        raise ExerciseError(f"no store for {realm} in {directory} (looked for {path.name})")
+    return path, realm
 
 
 @dataclass(frozen=True, slots=True)
