@@ -20,6 +20,13 @@ def run_console(args: argparse.Namespace) -> int:
     directory = data_dir(args.data_dir)
     workstation = workstation_code(directory, args.workstation)
     store = Store.open(store_path(directory, realm), realm)
+    ended = store.exercise_ended()  # joining a finished exercise says so
+    if ended is not None:
+        print(
+            f"osc-console: {realm} has ended ({ended.payload.get('reason')}): opened for "
+            "review; nothing more can be recorded in it",
+            file=sys.stderr,
+        )
     if args.demo and store.event_count() == 0:
         from osc_console.services.demo import DemoSpec, seed_store
 
@@ -45,9 +52,15 @@ def run_console(args: argparse.Namespace) -> int:
     try:
         if not _sign_in(session, args):
             return 0
+        from osc_console.ui.exercise.switch import RealmSwitcher
+
         window = MainWindow(session, settings=settings)
+        switcher = RealmSwitcher(settings)  # File → Join exercise… opens another realm
+        switcher.adopt(window)
         window.show()
-        return int(app.exec())
+        code = int(app.exec())
+        switcher.shutdown()
+        return code
     finally:
         worker.shutdown()
         store.close()

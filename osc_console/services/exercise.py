@@ -161,6 +161,8 @@ class ExerciseRun:
         self.stop_reason: str | None = None
         self.released: dict[int, Released] = {}  # by inject number
         self._incidents: dict[str, str] = {}  # incident inject id -> incident id
+        # The exercise's own events this run wrote, in order (a caller's "what changed").
+        self.written: list[Event] = []
 
     # ---- the exercise clock ----------------------------------------------------------------
     @property
@@ -290,6 +292,7 @@ class ExerciseRun:
             refs=refs,
         )
         event, _ = self.store.append(draft, self.author)
+        self.written.append(event)
         return event
 
     # ---- injects ---------------------------------------------------------------------------
