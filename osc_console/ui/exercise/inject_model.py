@@ -9,6 +9,7 @@ from osc_console.models.exercise_log import exercise_offset
 from osc_console.models.scenario import Inject, InjectKind, Scenario
 from osc_console.services.exercise import Released
 from osc_console.ui.qt import QtCore
+from osc_console.ui.queue.format import short_ref
 
 INJECT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # the Inject of a row
 AnyIndex = QtCore.QModelIndex | QtCore.QPersistentModelIndex
@@ -85,7 +86,7 @@ class InjectTableModel(QtCore.QAbstractTableModel):
         if released is None:
             return "pending"
         when = exercise_offset(released.exercise_time.total_seconds())
-        ref = f" → {released.incident_ref}" if released.incident_ref else ""
+        ref = f" → {short_ref(released.incident_ref)}" if released.incident_ref else ""
         return f"{'released early' if released.early else 'released'} {when}{ref}"
 
     def data(
