@@ -31,11 +31,11 @@ from osc_console.models.events import (
     seal,
 )
 from osc_console.models.payloads import (
+    EXERCISE_KINDS,
+    INCIDENT_FREE_KINDS,
     MAX_SHORT,
     MAX_SUMMARY,
     MAX_TEXT,
-    EXERCISE_KINDS,
-    INCIDENT_FREE_KINDS,
     SCHEMAS,
     Kind,
     check_realm,
