@@ -10,7 +10,7 @@ carry the exercise clock's reading and speed, and each released inject is record
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -39,20 +39,6 @@ _CLOCK_KINDS = frozenset(
 _RUNNING_AFTER = frozenset(
     {Kind.EXERCISE_STARTED, Kind.EXERCISE_RESUMED, Kind.EXERCISE_SPEED_CHANGED}
 )
-_LABELS: dict[str, str] = {
-    Kind.EXERCISE_STARTED: "Exercise started",
-    Kind.EXERCISE_PAUSED: "Exercise paused",
-    Kind.EXERCISE_RESUMED: "Exercise resumed",
-    Kind.EXERCISE_SPEED_CHANGED: "Clock speed",
-    Kind.EXERCISE_INJECT_RELEASED: "Inject",
-    Kind.EXERCISE_MESSAGE: "Message",
-    Kind.EXERCISE_STOPPED: "Exercise stopped",
-}
-
-
-def event_label(kind: str) -> str:
-    """A short name for any event kind, the exercise's own included."""
-    return _LABELS.get(kind) or kind_label(kind)
 
 
 class Phase(StrEnum):
@@ -397,34 +383,10 @@ def after_action_timeline(
                 event=event,
                 exercise_time=status.clock_label(from_iso(event.recorded_at)),
                 incident_ref=refs.get(event.incident_id or ""),
-                text=describe_exercise_event(event, reference, teams),
-                kind_label=event_label(event.kind),
+                text=describe(event, reference, teams),
+                kind_label=kind_label(event.kind),
                 control=event.workstation in control,
                 mark=marks.get(event.id, ""),
             )
         )
     return AfterActionTimeline(status, viewer, tuple(responses), tuple(rows), withheld, control)
-
-
-def describe_exercise_event(
-    event: Event, reference: ReferenceData, teams: Mapping[str, str] | None = None
-) -> str:
-    """One line of plain words for any event, the exercise's own kinds included."""
-    p = event.payload
-    kind = event.kind
-    if kind == Kind.EXERCISE_STARTED:
-        return f"Exercise started: {p.get('scenario')} ({p.get('injects')} injects)"
-    if kind == Kind.EXERCISE_PAUSED:
-        return "Exercise paused"
-    if kind == Kind.EXERCISE_RESUMED:
-        return "Exercise resumed"
-    if kind == Kind.EXERCISE_SPEED_CHANGED:
-        return f"Exercise clock speed set to {p.get('speed'):g}×"
-    if kind == Kind.EXERCISE_MESSAGE:
-        return f"Message to the players: {p.get('text')}"
-    if kind == Kind.EXERCISE_INJECT_RELEASED:
-        return f"Inject {p.get('inject')} released: {p.get('title')}"
-    if kind == Kind.EXERCISE_STOPPED:
-        why = "STOPPED FOR A REAL EMERGENCY" if p.get("emergency") else "Exercise ended"
-        return f"{why}: {p.get('reason')}"
-    return describe(event, reference, teams)

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from osc_console.models.agencies import Agency, Visibility
-from osc_console.models.clock import from_iso, now_utc, to_iso
+from osc_console.models.clock import now_utc, to_iso
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Author, Event, EventDraft
 from osc_console.models.exercise_log import (
@@ -472,114 +472,6 @@ def _positive(speed: float) -> float:
     if not value > 0:
         raise ExerciseError(f"speed must be more than 0, not {speed}")
     return value
-
-
-# ---- after-action --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """How the players answered one incident inject."""
-
-    inject: Inject
-    incident_id: str | None
-    ref: str | None
-    released_at: str | None
-    first_action_at: str | None = None
-    first_action_kind: str | None = None
-    first_action_by: str | None = None
-    first_action_workstation: str | None = None
-
-    @property
-    def seconds(self) -> float | None:
-        """Wall seconds from the inject's release to the first player action."""
-        if self.released_at is None or self.first_action_at is None:
-            return None
-        return (from_iso(self.first_action_at) - from_iso(self.released_at)).total_seconds()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "inject": self.inject.number,
-            "id": self.inject.id,
-            "at": self.inject.at_label,
-            "incident_ref": self.ref,
-            "released_at": self.released_at,
-            "first_action_at": self.first_action_at,
-            "first_action_kind": self.first_action_kind,
-            "first_action_by": self.first_action_by,
-            "seconds": self.seconds,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class AfterAction:
-    scenario: str
-    realm: str
-    responses: tuple[Response, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "realm": self.realm,
-            "responses": [r.to_dict() for r in self.responses],
-        }
-
-
-def after_action(
-    store: Store, scenario: Scenario, *, control_workstation: str = CONTROL_WORKSTATION
-) -> AfterAction:
-    """For each incident inject, the time from its release to the players' first action.
-
-    Computed from the events alone: an incident opened by exercise control is matched to the
-    scenario's incident injects by summary, in file order; the first action is the earliest
-    recorded event on that incident from any other workstation (a log entry, an assignment,
-    a grade change, …).
-    """
-    check_exercise_store(store, scenario)
-    opened: list[Event] = []
-    by_incident: dict[str, list[Event]] = {}
-    for event in store.iter_events():
-        if event.incident_id is None:
-            continue
-        if event.kind == Kind.INCIDENT_OPENED and event.workstation == control_workstation:
-            opened.append(event)
-        elif event.workstation != control_workstation:
-            by_incident.setdefault(event.incident_id, []).append(event)
-    opened.sort(key=lambda e: (e.recorded_at, e.order_key))
-    return AfterAction(
-        scenario.name, scenario.realm, tuple(_responses(scenario.injects, opened, by_incident))
-    )
-
-
-def _responses(
-    injects: Iterable[Inject], opened: list[Event], by_incident: dict[str, list[Event]]
-) -> Iterable[Response]:
-    unused = list(opened)
-    for inject in injects:
-        if inject.incident is None:
-            continue
-        match = next(
-            (e for e in unused if e.payload.get("summary") == inject.incident.summary), None
-        )
-        if match is None:
-            yield Response(inject, None, None, None)
-            continue
-        unused.remove(match)
-        actions = sorted(
-            by_incident.get(match.incident_id or "", []),
-            key=lambda e: (e.recorded_at, e.order_key),
-        )
-        first = actions[0] if actions else None
-        yield Response(
-            inject,
-            match.incident_id,
-            match.payload.get("ref"),
-            match.recorded_at,
-            first.recorded_at if first else None,
-            first.kind if first else None,
-            first.actor if first else None,
-            first.workstation if first else None,
-        )
 
 
 # ---- what every console reads ---------------------------------------------------------------

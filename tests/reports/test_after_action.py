@@ -98,6 +98,10 @@ def test_after_action_csv_leads_every_row_with_the_codeword(
     assert sum(m.startswith("FIRST RESPONSE") for m in marks) == 6
     assert rows[0]["kind"] == "Exercise started"
     assert rows[0]["exercise time"] == "T+00:00"
+    assert rows[0]["text"].startswith("Bank Deluge: burst trunk main at Bank junction (14 injects)")
+    messages = [r for r in rows if r["kind"] == "Message"]
+    assert [m["mark"] for m in messages] == ["INJECT 6 (T+12:30)", "INJECT 14 (T+40:00)"]
+    assert messages[0]["text"].startswith("to the players: Thames Water confirm")
 
 
 @pytest.mark.parametrize(
@@ -175,3 +179,20 @@ def test_live_figures_exclude_the_exercise(
     code, stdout, _ = osc(capsys, "incident", "list", "--data-dir", str(played), "--json",
                           "--agency", "police", "--status", "all", "--realm", REALM)  # fmt: skip
     assert json.loads(stdout)["total"] == 6
+
+
+def test_live_dashboard_figures_exclude_the_exercise(played: Path) -> None:
+    """The dashboard's figures read one store: the live one never holds the exercise's six."""
+    from datetime import timedelta
+
+    from osc_console.store.dashboard import dashboard
+
+    end = now_utc() + timedelta(hours=1)
+    start = end - timedelta(days=1)
+    with Store.open(store_path(played, "live"), "live") as live:
+        figures = dashboard(live.conn, start, end, Agency.POLICE)
+    assert sum(sum(s.counts) for s in figures.opened_per_hour.series) == 1
+    assert [c.name for c in figures.categories] == ["ACQ-CYCLE"]
+    with Store.open(store_path(played, REALM), REALM) as exercise:
+        figures = dashboard(exercise.conn, start, end, Agency.POLICE)
+    assert sum(sum(s.counts) for s in figures.opened_per_hour.series) == 6

@@ -20,7 +20,7 @@ from osc_console.services.exercise import (
     ExerciseError,
     ExerciseRun,
     RunState,
-    after_action,
+    after_action_of,
 )
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
@@ -218,29 +218,30 @@ def test_after_action_from_the_events(
     IncidentService(exercise_store, council).assign(subway.incident_ref, "COL-EP")
     released_subway = subway.wall_time
 
-    report = after_action(exercise_store, scenario)
-    assert [r.inject.id for r in report.responses] == [
-        "main",
-        "subway",
-        "highways",
-        "casualty",
-        "power",
-        "crowd",
+    report = after_action_of(exercise_store, Agency.POLICE)
+    incidents = [r for r in report.responses if r.inject_kind == "incident"]
+    assert [r.inject for r in incidents] == [
+        i.number for i in scenario.injects if i.kind is InjectKind.INCIDENT
     ]
-    main = report.responses[0]
-    assert main.ref == first.incident_ref
+    assert [r.title for r in incidents] == [
+        i.incident.summary for i in scenario.injects if i.incident is not None
+    ]
+    main = incidents[0]
+    assert main.incident_ref == first.incident_ref
     assert main.seconds == 90.0
     assert main.first_action_kind == Kind.LOG_ADDED
     assert main.first_action_by == "PC Jane Smith"
-    second = report.responses[1]
+    second = incidents[1]
     assert second.first_action_kind == Kind.ASSIGNMENT_MADE
     assert second.first_action_at is not None
     expected = (from_iso(second.first_action_at) - released_subway).total_seconds()
     assert second.seconds == pytest.approx(expected, abs=0.001)
-    assert all(r.seconds is None for r in report.responses[2:])  # no player touched them
+    assert all(r.seconds is None for r in incidents[2:])  # no player touched them
+    # Log, METHANE and message injects are marked, but no response time is asked of them.
+    assert all(r.seconds is None for r in report.responses if r.inject_kind != "incident")
     assert report.to_dict()["responses"][0]["seconds"] == 90.0
 
 
-def test_after_action_refuses_the_live_store(tmp_path: Path, scenario: Scenario) -> None:
+def test_after_action_refuses_the_live_store(tmp_path: Path) -> None:
     with Store.open(store_path(tmp_path, "live"), "live") as live, pytest.raises(ExerciseError):
-        after_action(live, scenario)
+        after_action_of(live, Agency.POLICE)
