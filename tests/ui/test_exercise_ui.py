@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
 
@@ -17,10 +18,10 @@ from osc_console.models.errors import DomainError
 from osc_console.models.events import Author
 from osc_console.models.exercise_log import Phase
 from osc_console.models.payloads import Kind
-from osc_console.models.scenario import shipped_scenario_text
+from osc_console.models.scenario import load_shipped, parse_scenario, shipped_scenario_text
 from osc_console.models.users import Role, User
 from osc_console.paths import store_path
-from osc_console.services.exercise import RunState, status_of
+from osc_console.services.exercise import ExerciseRun, RunState, status_of
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
 from osc_console.ui.exercise.control_panel import SPEEDS, ExerciseControlPanel
@@ -30,6 +31,7 @@ from osc_console.ui.exercise.switch import RealmSwitcher
 from osc_console.ui.main_window import MainWindow
 from osc_console.ui.qt import QtCore
 from osc_console.ui.session import ConsoleSession
+from osc_console.ui.shifts.view import ShiftLogWindow
 from tests.ui.conftest import make_session, wait_idle
 
 REALM = "exercise:city-flood"
@@ -304,7 +306,6 @@ def test_inject_table_model(
 
 
 def new_window_alive(window: MainWindow) -> bool:
-    import shiboken6
 
     return bool(shiboken6.isValid(window))
 
@@ -314,9 +315,6 @@ def test_joining_a_finished_exercise_says_so_and_switching_opens_its_window(
 ) -> None:
     # An exercise that has ended, held in the data folder.
     with Store.open(store_path(tmp_path, REALM), REALM) as store:
-        from osc_console.models.scenario import load_shipped
-        from osc_console.services.exercise import ExerciseRun
-
         run = ExerciseRun(
             store, load_shipped("city-flood"), Author("Ana", Agency.CORPORATION, "EXCON")
         )
@@ -358,3 +356,35 @@ def test_joining_a_finished_exercise_says_so_and_switching_opens_its_window(
     qtbot.waitUntil(lambda: not new_window_alive(new_window), timeout=5000)
     assert live_again.isVisible()
     switcher.shutdown()
+
+
+def test_shift_log_exports_made_in_an_exercise_carry_the_codeword(
+    qtbot: QtBot, tmp_path: Path, open_session: Callable[..., ConsoleSession]
+) -> None:
+
+    text = shipped_scenario_text("city-flood").replace(
+        'codeword = "EXERCISE EXERCISE EXERCISE"', 'codeword = "EXERCISE TRIDENT"'
+    )
+
+    scenario = parse_scenario(text, "trident.toml")
+    session = open_session(User("Insp. Ray Ellis", Agency.POLICE, Role.DUTY_MANAGER))
+    run = ExerciseRun(session.store, scenario, Author("Ana", Agency.CORPORATION, "EXCON"))
+    run.start()
+    run.release(run.due()[0])
+    assert load_shipped("city-flood").codeword != scenario.codeword
+    window = ShiftLogWindow(session)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.loaded, timeout=5000):
+        window.show()
+    pdf, csv_file = tmp_path / "shift.pdf", tmp_path / "shift.csv"
+    with qtbot.waitSignal(window.export_finished, timeout=10000):
+        window.export_to("pdf", pdf)
+    with qtbot.waitSignal(window.export_finished, timeout=10000):
+        window.export_to("csv", csv_file)
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages]
+    assert pages
+    assert all(page.count("EXERCISE TRIDENT") >= 2 for page in pages)
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("exercise,")
+    assert len(lines) > 1
+    assert all(line.startswith("EXERCISE TRIDENT,") for line in lines[1:])
