@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from osc_console.models.agencies import Agency, Visibility
-from osc_console.models.clock import now_utc, to_iso
+from osc_console.models.clock import from_iso, now_utc, to_iso
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Author, Event, EventDraft
 from osc_console.models.exercise_log import (
@@ -179,6 +179,69 @@ class ExerciseRun:
     def exercise_now(self, now: datetime | None = None) -> datetime:
         """The exercise clock as players see it: the scenario's start plus T."""
         return self.scenario.start + self.elapsed(now)
+
+    @classmethod
+    def take_over(
+        cls,
+        store: Store,
+        scenario: Scenario,
+        author: Author,
+        *,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> ExerciseRun:
+        """Exercise control again, after its console restarted in the middle of an exercise.
+
+        The run is rebuilt from the store's events as the players see it: the clock's reading
+        and speed, running or paused, and which injects are out (and the incidents they
+        opened), so the rest are released on time and none twice. A run not yet started is
+        simply ready; an ended exercise, or one started from another scenario, is refused.
+        """
+        run = cls(store, scenario, author, clock=clock)
+        events = exercise_events(store.conn)
+        status = exercise_status(scenario.realm, events)
+        if status.phase is Phase.NOT_STARTED:
+            return run
+        if status.phase is Phase.ENDED:
+            raise ExerciseError(
+                f"exercise {scenario.slug} has ended ({status.ended_reason}); "
+                "play the scenario again under a new slug"
+            )
+        if status.scenario != scenario.name or status.injects_total != len(scenario.injects):
+            raise ExerciseError(
+                f"exercise {scenario.slug} was started from another scenario "
+                f"({status.scenario!r}, {status.injects_total} injects), not {scenario.name!r}"
+            )
+        now = clock()
+        run._speed = status.speed
+        run._base = timedelta(seconds=status.seconds_at(now))
+        run._anchor = now if status.phase is Phase.RUNNING else None
+        run.state = RunState.RUNNING if status.phase is Phase.RUNNING else RunState.PAUSED
+        for event in events:
+            if event.kind != Kind.EXERCISE_INJECT_RELEASED:
+                continue
+            p = event.payload
+            number = int(p["inject"])
+            if not 1 <= number <= len(scenario.injects):
+                raise ExerciseError(
+                    f"the store names inject {number}, which {scenario.name!r} lacks"
+                )
+            inject = scenario.injects[number - 1]
+            written = tuple(e for e in (store.event(i) for i in event.refs) if e is not None)
+            run.released[number] = Released(
+                inject,
+                timedelta(seconds=float(p["exercise_seconds"])),
+                from_iso(event.recorded_at),
+                written,
+                p.get("incident_ref"),
+                bool(p["early"]),
+            )
+            if inject.id is not None and p.get("incident_id"):
+                run._incidents[inject.id] = str(p["incident_id"])
+        if not run.pending():
+            run._base = run.elapsed(now)
+            run._anchor = None
+            run.state = RunState.FINISHED
+        return run
 
     def start(self) -> None:
         """Start the clock and tell every player (``exercise.started``).

@@ -131,3 +131,20 @@ def test_refusals(
     assert message in err
     assert err.count("\n") == 1
     assert not data.exists()
+
+
+def test_playing_an_exercise_twice_is_refused_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "osc"
+    code, _, _ = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert code == 0
+    with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
+        before = store.event_count()
+    code, _, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert code == 1
+    assert err.startswith("osc-console: error: exercise city-flood was already started in ")
+    assert err.rstrip().endswith("its injects would be released twice")
+    assert err.count("\n") == 1
+    with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
+        assert store.event_count() == before

@@ -234,3 +234,56 @@ def test_list_exercises_finds_each_exercise_store_and_says_why_one_cannot_be_rea
     assert ended.phase is Phase.ENDED
     assert found["exercise:broken"].status is None
     assert found["exercise:broken"].problem
+
+
+def test_control_takes_over_a_running_exercise_after_a_restart(
+    store: Store, scenario: Scenario, clock: Clock
+) -> None:
+    """Exercise control's console restarts at T+06:00: the new run carries on the same clock,
+    releases the rest on time and nothing twice, and logs on earlier incidents still land."""
+    first = ExerciseRun(store, scenario, control(), clock=clock, speed=60)
+    first.start()
+    clock.sleep(6)  # T+6:00 at 60x
+    for inject in first.due():
+        first.release(inject)
+    assert sorted(first.released) == [1, 2, 3]
+    del first  # the console went away
+
+    clock.sleep(0.5)  # T+6:30
+    again = ExerciseRun.take_over(store, scenario, control(), clock=clock)
+    assert again.state is RunState.RUNNING
+    assert again.speed == 60
+    assert again.elapsed().total_seconds() == pytest.approx(390, abs=0.01)
+    assert sorted(again.released) == [1, 2, 3]
+    assert again.released[1].incident_ref is not None
+    assert [i.number for i in again.due()] == []  # T+07:00 has not come yet
+    clock.sleep(0.5)  # T+7:00: the LFB log on the first incident
+    (log,) = [again.release(i) for i in again.due()]
+    assert log.inject.number == 4
+    assert log.incident_ref == again.released[1].incident_ref
+    again.run_headless(sleep=clock.sleep)
+    releases = [e for e in store.iter_events() if e.kind == Kind.EXERCISE_INJECT_RELEASED]
+    assert sorted(e.payload["inject"] for e in releases) == list(range(1, 15))  # none twice
+    assert again.state is RunState.FINISHED
+
+
+def test_take_over_of_a_paused_ended_or_other_exercise(
+    store: Store, scenario: Scenario, clock: Clock
+) -> None:
+    assert ExerciseRun.take_over(store, scenario, control(), clock=clock).state is RunState.READY
+    first = ExerciseRun(store, scenario, control(), clock=clock, speed=60)
+    first.start()
+    clock.sleep(3)
+    first.pause()
+    clock.sleep(100)
+    paused = ExerciseRun.take_over(store, scenario, control(), clock=clock)
+    assert paused.state is RunState.PAUSED
+    assert paused.elapsed().total_seconds() == pytest.approx(180)
+    other = Scenario(
+        "Another", scenario.slug, "EX", scenario.start, scenario.duration, scenario.injects[:2]
+    )
+    with pytest.raises(ExerciseError, match="was started from another scenario"):
+        ExerciseRun.take_over(store, other, control(), clock=clock)
+    paused.stop("ENDEX")
+    with pytest.raises(ExerciseError, match=r"has ended \(ENDEX\)"):
+        ExerciseRun.take_over(store, scenario, control(), clock=clock)

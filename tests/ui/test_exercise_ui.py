@@ -388,3 +388,45 @@ def test_shift_log_exports_made_in_an_exercise_carry_the_codeword(
     assert lines[0].startswith("exercise,")
     assert len(lines) > 1
     assert all(line.startswith("EXERCISE TRIDENT,") for line in lines[1:])
+
+
+def test_a_restarted_control_panel_takes_over_the_running_exercise(
+    qtbot: QtBot, open_session: Callable[..., ConsoleSession]
+) -> None:
+    planner = open_session(PLANNER)
+    first = open_panel(qtbot, planner)
+    loaded(qtbot, first)
+    choose_speed(qtbot, first, 600.0)
+    qtbot.mouseClick(first.start_button, LEFT)
+    qtbot.waitUntil(lambda: {1, 2} <= set(first.model.released), timeout=5000)
+    first.close()  # closing the panel pauses a running exercise rather than leave it unattended
+    qtbot.waitUntil(state_is(first, RunState.PAUSED), timeout=5000)
+    released = set(first.model.released)
+
+    second = open_panel(qtbot, planner)
+    loaded(qtbot, second)
+    qtbot.waitUntil(state_is(second, RunState.PAUSED), timeout=5000)
+    assert set(second.model.released) == released
+    assert second.status.text().startswith("Took over exercise control of exercise:city-flood")
+    assert second.resume_button.isEnabled()
+    assert not second.start_button.isEnabled()
+    qtbot.mouseClick(second.resume_button, LEFT)
+    qtbot.waitUntil(lambda: len(second.model.released) > len(released), timeout=5000)
+    second.stop_exercise("ENDEX", emergency=False)
+    qtbot.waitUntil(state_is(second, RunState.STOPPED), timeout=5000)
+    wait_idle(qtbot, planner)
+    numbers = [
+        e.payload["inject"]
+        for e in planner.store.iter_events()
+        if e.kind == Kind.EXERCISE_INJECT_RELEASED
+    ]
+    assert len(numbers) == len(set(numbers))  # nothing released twice
+
+    third = open_panel(qtbot, planner)
+    third.load_shipped("city-flood")
+    qtbot.waitUntil(lambda: "has ended" in third.status.text(), timeout=5000)
+    assert third.status.text() == (
+        "exercise city-flood has ended (ENDEX); play the scenario again under a new slug"
+    )
+    assert third.run is None
+    assert not third.start_button.isEnabled()

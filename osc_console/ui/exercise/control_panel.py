@@ -22,7 +22,7 @@ from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import LONDON
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Author, Event
-from osc_console.models.exercise_log import ExerciseStatus, Phase, exercise_offset
+from osc_console.models.exercise_log import exercise_offset
 from osc_console.models.payloads import Kind
 from osc_console.models.scenario import (
     Inject,
@@ -40,7 +40,6 @@ from osc_console.services.exercise import (
     Released,
     RunState,
     after_action_of,
-    status_of,
 )
 from osc_console.store.event_store import Store
 from osc_console.ui.dialogs.fields import alive, set_role
@@ -299,23 +298,40 @@ class ExerciseControlPanel(QtWidgets.QWidget):
         self.file_dialog = dialog
         dialog.open()
 
+    def _state(self) -> RunState | None:
+        """The run's state as last reported by the worker (None: nothing loaded)."""
+        if self.run is None:
+            return None
+        return self.snapshot.state if self.snapshot is not None else RunState.READY
+
     def _load(self, read: Callable[[], tuple[str, str]]) -> None:
-        if self.run is not None and self.run.state is not RunState.READY:
+        if self._state() not in (None, RunState.READY):
             self._say("A scenario is already running; end it before loading another.", True)
             return
+        session = self.session
+        author = Author(
+            session.author.actor, session.author.agency, session.workstation, session.realm
+        )
+        speed = self._speed()
 
-        def work(store: Store) -> tuple[Scenario, ExerciseStatus | None]:
+        def work(store: Store) -> tuple[Scenario, ExerciseRun | None, RunSnapshot | None]:
             text, name = read()
             scenario = parse_scenario(text, name, reference=store.reference)
-            held = status_of(store) if store.realm == scenario.realm else None
-            return scenario, held
+            if store.realm != scenario.realm:
+                return scenario, None, None
+            # Started already (this console restarted mid-exercise, say): carry on with it.
+            run = ExerciseRun.take_over(store, scenario, author)
+            if run.state is RunState.READY:
+                run.set_speed(speed)
+                return scenario, run, None
+            return scenario, run, _snapshot(run)
 
         self.session.read(work, self._loaded, lambda message: self._say(message, True))
 
-    def _loaded(self, result: tuple[Scenario, ExerciseStatus | None]) -> None:
+    def _loaded(self, result: tuple[Scenario, ExerciseRun | None, RunSnapshot | None]) -> None:
         if not alive(self):
             return
-        scenario, held = result
+        scenario, run, snapshot = result
         self.scenario = scenario
         self.model.set_scenario(scenario)
         start = scenario.start.astimezone(LONDON)
@@ -325,9 +341,10 @@ class ExerciseControlPanel(QtWidgets.QWidget):
             f"{exercise_offset(scenario.duration.total_seconds())} long · "
             f"{len(scenario.injects)} injects"
         )
-        self.run = None
+        self.run = run
+        self.snapshot = None
         self.join_button.hide()
-        if scenario.realm != self.session.realm:
+        if run is None:
             self.join_button.setText(f"Join {scenario.realm}")
             self.join_button.show()
             self._say(
@@ -335,21 +352,14 @@ class ExerciseControlPanel(QtWidgets.QWidget):
                 f"exercise's own realm: join {scenario.realm} first.",
                 True,
             )
-        elif held is not None and held.phase is not Phase.NOT_STARTED:
+        elif snapshot is not None:
+            self._stepped(snapshot)
             self._say(
-                f"{scenario.realm} is already {held.phase.value} here (started by exercise "
-                "control elsewhere, or earlier): its injects would be released twice. "
-                "Play the scenario under a new slug.",
-                True,
+                f"Took over exercise control of {scenario.realm}, already "
+                f"{snapshot.state.value}: {len(snapshot.released)} of "
+                f"{len(scenario.injects)} injects were released; the rest follow on time."
             )
         else:
-            author = Author(
-                self.session.author.actor,
-                self.session.author.agency,
-                self.session.workstation,
-                scenario.realm,
-            )
-            self.run = ExerciseRun(self.session.store, scenario, author, speed=self._speed())
             self._say(f"Loaded {scenario.source_name}: ready to start.")
         self._update_buttons()
 
@@ -557,7 +567,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
 
     def _update_buttons(self) -> None:
         allowed = self.session.may(Action.RUN_EXERCISE)
-        state = self.run.state if self.run is not None else None
+        state = self._state()
         ready = allowed and self.run is not None
         live = state in (RunState.RUNNING, RunState.PAUSED, RunState.FINISHED)
         pending = self.selected_inject()
@@ -589,7 +599,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         """Closing the panel does not stop the clock silently: a running exercise pauses."""
-        if self.run is not None and self.run.state is RunState.RUNNING:
+        if self._state() is RunState.RUNNING:
             self.pause()
         self._timer.stop()
         super().closeEvent(event)
