@@ -7,23 +7,22 @@ exercise (ENDEX) or stop it at once for a real emergency, and export the after-a
 The :class:`~osc_console.services.exercise.ExerciseRun` lives on the database worker: every
 call that touches it (each writes events) runs there, in order, through the session, and
 returns a :class:`RunSnapshot` the panel draws from. A QTimer asks the worker every quarter
-second to release what has come due on the exercise clock; between replies the clock on
-screen is carried forward from the last snapshot, so the UI thread never waits on SQLite.
+second (sooner when an inject falls due before that) to release what has come due on the
+exercise clock; between replies the clock on screen is carried forward from the last
+snapshot, so the UI thread never waits on SQLite.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import LONDON
 from osc_console.models.errors import DomainError
-from osc_console.models.events import Author, Event
+from osc_console.models.events import Author
 from osc_console.models.exercise_log import exercise_offset
-from osc_console.models.payloads import Kind
 from osc_console.models.scenario import (
     Inject,
     Scenario,
@@ -37,13 +36,14 @@ from osc_console.reports.shift_report import ReportError
 from osc_console.services.exercise import (
     ExerciseError,
     ExerciseRun,
-    Released,
     RunState,
     after_action_of,
 )
 from osc_console.store.event_store import Store
 from osc_console.ui.dialogs.fields import alive, set_role
 from osc_console.ui.exercise.inject_model import INJECT_ROLE, InjectColumn, InjectTableModel
+from osc_console.ui.exercise.run_steps import RunSnapshot, after_step, release_due, snapshot_of
+from osc_console.ui.exercise.stop_dialog import StopExerciseDialog
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
 
@@ -51,84 +51,6 @@ TICK_MS = 250
 MIN_TICK_MS = 5
 # Up to 600x: a planner rehearsing a scenario file plays 45 minutes in under 5 seconds.
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 600.0)
-ENDEX = "ENDEX: the exercise is over"
-REAL_EMERGENCY = "Real emergency: stop the exercise"
-
-
-@dataclass(frozen=True, slots=True)
-class RunSnapshot:
-    """The run as it stood on the worker, for the UI thread to draw."""
-
-    state: RunState
-    elapsed: timedelta
-    speed: float
-    wall: datetime
-    released: dict[int, Released] = field(default_factory=dict)
-    stop_reason: str | None = None
-    new: tuple[Released, ...] = ()
-    events: tuple[Event, ...] = ()  # the exercise's own events this step wrote
-    problem: str | None = None  # why this step was refused, in the planner's words
-
-    def elapsed_at(self, now: datetime) -> timedelta:
-        """The exercise clock carried forward from the snapshot (for the display only)."""
-        if self.state is not RunState.RUNNING:
-            return self.elapsed
-        return self.elapsed + (now - self.wall) * self.speed
-
-    def changes(self) -> ChangeSet:
-        """What this step wrote, for every panel's one refresh message."""
-        seen = {e.id for e in self.events}
-        events = [*self.events, *(e for r in self.new for e in r.events if e.id not in seen)]
-        return ChangeSet(
-            tuple(e.id for e in events),
-            frozenset(e.incident_id for e in events if e.incident_id),
-            frozenset(
-                e.incident_id for e in events if e.kind == Kind.INCIDENT_OPENED and e.incident_id
-            ),
-            frozenset(e.kind for e in events),
-        )
-
-
-def _snapshot(run: ExerciseRun, **extra: object) -> RunSnapshot:
-    return RunSnapshot(
-        run.state,
-        run.elapsed(),
-        run.speed,
-        datetime.now(UTC),
-        dict(run.released),
-        run.stop_reason,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-class StopExerciseDialog(QtWidgets.QDialog):
-    """Confirm the end of the exercise, with the reason every player will read."""
-
-    def __init__(self, emergency: bool, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Stop the exercise" if emergency else "End the exercise")
-        layout = QtWidgets.QVBoxLayout(self)
-        warning = QtWidgets.QLabel(
-            "Every player's console shows this at once, and nothing more can be recorded in "
-            "the exercise."
-        )
-        warning.setWordWrap(True)
-        self.reason = QtWidgets.QLineEdit(REAL_EMERGENCY if emergency else ENDEX)
-        self.reason.setAccessibleName("Reason every player reads")
-        self.reason.selectAll()
-        self.emergency = QtWidgets.QCheckBox("Stopped for a real emergency")
-        self.emergency.setChecked(emergency)
-        buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Ok
-            | QtWidgets.QDialogButtonBox.StandardButton.Cancel
-        )
-        ok = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
-        ok.setText("STOP EXERCISE" if emergency else "End exercise")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.reason.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
-        for widget in (warning, self.reason, self.emergency, buttons):
-            layout.addWidget(widget)
 
 
 class ExerciseControlPanel(QtWidgets.QWidget):
@@ -324,7 +246,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
             if run.state is RunState.READY:
                 run.set_speed(speed)
                 return scenario, run, None
-            return scenario, run, _snapshot(run)
+            return scenario, run, snapshot_of(run)
 
         self.session.read(work, self._loaded, lambda message: self._say(message, True))
 
@@ -378,9 +300,9 @@ class ExerciseControlPanel(QtWidgets.QWidget):
         def work(_store: Store) -> RunSnapshot:
             before = len(run.written)
             try:
-                snapshot = action(run) or _snapshot(run)
+                snapshot = action(run) or snapshot_of(run)
             except DomainError as exc:
-                snapshot = _snapshot(run, problem=str(exc))
+                snapshot = snapshot_of(run, problem=str(exc))
             return replace(snapshot, events=tuple(run.written[before:]))
 
         self._stepping = True
@@ -430,28 +352,28 @@ class ExerciseControlPanel(QtWidgets.QWidget):
     def start(self) -> None:
         def action(run: ExerciseRun) -> RunSnapshot:
             run.start()
-            return _release_due(run)
+            return release_due(run)
 
         self._step(action)
 
     def pause(self) -> None:
-        self._step(lambda run: _after(run, run.pause))
+        self._step(lambda run: after_step(run, run.pause))
 
     def resume(self) -> None:
-        self._step(lambda run: _after(run, run.resume))
+        self._step(lambda run: after_step(run, run.resume))
 
     def set_speed(self, speed: float) -> None:
         index = self.speed.findData(speed)
         if index >= 0:
             self.speed.setCurrentIndex(index)
-        self._step(lambda run: _after(run, lambda: run.set_speed(speed)))
+        self._step(lambda run: after_step(run, lambda: run.set_speed(speed)))
 
     def tick(self) -> None:
         """Release whatever has come due on the exercise clock (on the worker)."""
         self._draw_clock()
         if self._stepping or self.run is None:
             return
-        self._step(_release_due, quiet=True)
+        self._step(release_due, quiet=True)
 
     def release_selected(self) -> None:
         inject = self.selected_inject()
@@ -461,7 +383,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
 
         def action(run: ExerciseRun) -> RunSnapshot:
             released = run.release(inject, early=True)
-            return _snapshot(run, new=(released,))
+            return snapshot_of(run, new=(released,))
 
         self._step(action)
 
@@ -472,7 +394,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
 
         def action(run: ExerciseRun) -> RunSnapshot:
             run.send_message(text)
-            return _snapshot(run)
+            return snapshot_of(run)
 
         self.message.clear()
         self._step(action)
@@ -496,7 +418,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
 
         def action(run: ExerciseRun) -> RunSnapshot:
             run.stop(reason, emergency=emergency)
-            return _snapshot(run)
+            return snapshot_of(run)
 
         self._step(action)
 
@@ -603,16 +525,3 @@ class ExerciseControlPanel(QtWidgets.QWidget):
             self.pause()
         self._timer.stop()
         super().closeEvent(event)
-
-
-# ---- worker-side steps -----------------------------------------------------------------------
-
-
-def _after(run: ExerciseRun, step: Callable[[], None]) -> RunSnapshot:
-    step()
-    return _snapshot(run)
-
-
-def _release_due(run: ExerciseRun) -> RunSnapshot:
-    new = [run.release(inject) for inject in run.due()]
-    return _snapshot(run, new=tuple(new))
