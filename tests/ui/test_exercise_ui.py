@@ -430,3 +430,52 @@ def test_a_restarted_control_panel_takes_over_the_running_exercise(
     )
     assert third.run is None
     assert not third.start_button.isEnabled()
+
+
+def test_the_console_started_in_a_finished_exercise_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`osc-console --realm exercise:<slug>`, the composition root end to end (the event
+    loop replaced by a look at the window it opened)."""
+    from osc_console.app import run_console
+    from osc_console.cli import build_parser
+    from osc_console.ui.qt import QtWidgets
+
+    with Store.open(store_path(tmp_path, REALM), REALM) as store:
+        run = ExerciseRun(store, load_shipped("city-flood"), Author("Ana", Agency.POLICE, "EXCON"))
+        run.start()
+        run.stop("ENDEX")
+    monkeypatch.setenv("OSC_CONFIG_DIR", str(tmp_path / "config"))
+    seen: list[str] = []
+
+    def look(_app: object) -> int:
+        windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        (window,) = [w for w in windows if w.isVisible()]
+        qtbot_wait = QtCore.QEventLoop()
+        for _ in range(100):  # let the watcher read the exercise (on the worker)
+            if window.banner is not None and "ENDED" in window.banner.text():
+                break
+            QtCore.QTimer.singleShot(20, qtbot_wait.quit)
+            qtbot_wait.exec()
+        assert window.banner is not None
+        seen.append(window.banner.text())
+        seen.append(window.session.realm)
+        window.close()
+        window.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+        return 0
+
+    monkeypatch.setattr(QtWidgets.QApplication, "exec", look)
+    args = build_parser().parse_args(
+        ["--realm", REALM, "--data-dir", str(tmp_path), "--user", "PC Jane Smith",
+         "--agency", "police", "--workstation", "CR1"]
+    )  # fmt: skip
+    assert run_console(args) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        f"osc-console: {REALM} has ended (ENDEX): opened for review; "
+        "nothing more can be recorded in it\n"
+    )
+    assert seen[1] == REALM
+    assert seen[0].startswith("EXERCISE EXERCISE EXERCISE — city-flood\nBank Deluge")
+    assert "ENDED: ENDEX — nothing more can be recorded" in seen[0]
