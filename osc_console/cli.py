@@ -425,6 +425,7 @@ def _exercise(args: argparse.Namespace) -> int:
         CONTROL_WORKSTATION,
         ExerciseRun,
         Released,
+        check_codeword_free,
     )
 
     path = Path(args.scenario).expanduser()
@@ -464,6 +465,8 @@ def _exercise(args: argparse.Namespace) -> int:
             print(released.line(), flush=True)
 
     directory = _data_dir(args)
+    if directory.is_dir():
+        check_codeword_free(directory, scenario)
     with Store.open(store_path(directory, scenario.realm), scenario.realm) as store:
         run = ExerciseRun(store, scenario, author, speed=args.speed)
         if not as_json:

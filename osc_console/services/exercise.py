@@ -582,6 +582,24 @@ def exercise_store_path(directory: Path, realm: str | None) -> tuple[Path, str]:
     return path, realm
 
 
+def check_codeword_free(directory: Path, scenario: Scenario) -> None:
+    """Refuse, before anything starts, a codeword that another exercise held in this data
+    folder is still using: two exercises under one codeword cannot be told apart on a
+    screen or on paper. (An ended exercise's codeword may be used again.)"""
+    wanted = " ".join(scenario.codeword.split()).casefold()
+    for info in list_exercises(directory):
+        status = info.status
+        if info.realm == scenario.realm or status is None:
+            continue
+        if status.phase in (Phase.NOT_STARTED, Phase.ENDED):
+            continue
+        if " ".join(status.codeword.split()).casefold() == wanted:
+            raise scenario.codeword_error(
+                f"{scenario.codeword!r} is already the codeword of {info.realm}, which is "
+                f"{status.phase.value}; give this exercise another"
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class ExerciseInfo:
     """An exercise store found in the data folder, for File → Join exercise…"""

@@ -38,6 +38,7 @@ from osc_console.services.exercise import (
     ExerciseRun,
     RunState,
     after_action_of,
+    check_codeword_free,
 )
 from osc_console.store.event_store import Store
 from osc_console.ui.dialogs.fields import alive, set_role
@@ -241,6 +242,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
             scenario = parse_scenario(text, name, reference=store.reference)
             if store.realm != scenario.realm:
                 return scenario, None, None
+            check_codeword_free(store.path.parent, scenario)
             # Started already (this console restarted mid-exercise, say): carry on with it.
             run = ExerciseRun.take_over(store, scenario, author)
             if run.state is RunState.READY:
