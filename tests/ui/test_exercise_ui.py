@@ -479,3 +479,23 @@ def test_the_console_started_in_a_finished_exercise_says_so(
     assert seen[1] == REALM
     assert seen[0].startswith("EXERCISE EXERCISE EXERCISE — city-flood\nBank Deluge")
     assert "ENDED: ENDEX — nothing more can be recorded" in seen[0]
+
+
+def test_the_panel_refuses_a_codeword_another_running_exercise_uses(
+    qtbot: QtBot, tmp_path: Path, open_session: Callable[..., ConsoleSession]
+) -> None:
+    other = parse_scenario(
+        shipped_scenario_text("city-flood").replace('slug = "city-flood"', 'slug = "other"'),
+        "other.toml",
+    )
+    with Store.open(store_path(tmp_path, other.realm), other.realm) as store:
+        ExerciseRun(store, other, Author("Ana", Agency.POLICE, "EXCON")).start()
+    panel = open_panel(qtbot, open_session(PLANNER))
+    panel.load_shipped("city-flood")
+    qtbot.waitUntil(lambda: bool(panel.status.text()), timeout=5000)
+    assert panel.status.text() == (
+        "city-flood.toml, line 11, codeword: 'EXERCISE EXERCISE EXERCISE' is already the "
+        "codeword of exercise:other, which is running; give this exercise another"
+    )
+    assert panel.run is None
+    assert not panel.start_button.isEnabled()
