@@ -336,6 +336,8 @@ def after_action_timeline(
     responses: list[InjectResponse] = []
     response_of: dict[str, InjectResponse] = {}
     for release in releases:
+        if not can_see(viewer, Visibility(release.visibility)):
+            continue  # an inject about an incident this reader may not see
         p = release.payload
         incident = p.get("incident_id")
         action = first.get(incident) if incident and p["inject_kind"] == "incident" else None

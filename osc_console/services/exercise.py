@@ -338,6 +338,7 @@ class ExerciseRun:
         *,
         reading: timedelta | None = None,
         refs: tuple[str, ...] = (),
+        visibility: Visibility = Visibility.JOINT,
         **payload: Any,
     ) -> Event:
         """Append one of the exercise's own events, stamped with the clock's ``reading``
@@ -353,8 +354,9 @@ class ExerciseRun:
                 "speed": self._speed,
             },
             refs=refs,
+            visibility=visibility,
         )
-        event, _ = self.store.append(draft, self.author)
+        event, _ = self.store.append(draft, self._author_for(visibility))
         self.written.append(event)
         return event
 
@@ -389,8 +391,12 @@ class ExerciseRun:
         elapsed = self.elapsed(wall)
         events: tuple[Event, ...] = ()
         ref: str | None = None
+        # The release mark is seen by whoever may see the incident: an inject about a
+        # police-only incident does not tell Corporation players what it was.
+        visibility = Visibility.JOINT
         if inject.kind is InjectKind.INCIDENT and inject.incident is not None:
             spec = inject.incident
+            visibility = spec.visibility
             service = IncidentService(self.store, self._author_for(spec.visibility))
             outcome = service.open_incident(
                 NewIncident(
@@ -433,6 +439,7 @@ class ExerciseRun:
         self._record(
             Kind.EXERCISE_INJECT_RELEASED,
             reading=elapsed,
+            visibility=visibility,
             refs=tuple(e.id for e in events),
             inject=inject.number,
             at=inject.at_label,

@@ -14,7 +14,12 @@ from osc_console.models.errors import DomainError
 from osc_console.models.events import Author
 from osc_console.models.exercise_log import Phase
 from osc_console.models.payloads import Kind
-from osc_console.models.scenario import Scenario, load_shipped
+from osc_console.models.scenario import (
+    Scenario,
+    load_shipped,
+    parse_scenario,
+    shipped_scenario_text,
+)
 from osc_console.paths import store_path
 from osc_console.services.exercise import (
     CONTROL_WORKSTATION,
@@ -287,3 +292,28 @@ def test_take_over_of_a_paused_ended_or_other_exercise(
     paused.stop("ENDEX")
     with pytest.raises(ExerciseError, match=r"has ended \(ENDEX\)"):
         ExerciseRun.take_over(store, scenario, control(), clock=clock)
+
+
+def test_an_inject_about_a_police_only_incident_is_not_shown_to_corporation_readers(
+    store: Store, clock: Clock
+) -> None:
+    head, crowd = shipped_scenario_text("city-flood").split('id = "crowd"')
+    crowd = crowd.replace(
+        'lead_agency = "police"\n', 'lead_agency = "police"\nvisibility = "police"\n', 1
+    )
+    scenario = parse_scenario(head + 'id = "crowd"' + crowd, "restricted.toml")
+    run = ExerciseRun(store, scenario, control(), clock=clock, speed=600)
+    run.run_headless(sleep=clock.sleep)
+    releases = [e for e in store.iter_events() if e.kind == Kind.EXERCISE_INJECT_RELEASED]
+    by_inject = {e.payload["inject"]: e for e in releases}
+    assert {n for n, e in by_inject.items() if e.visibility == "police"} == {12}
+    secret = scenario.injects[11].incident
+    assert secret is not None
+    police = after_action_of(store, Agency.POLICE)
+    council = after_action_of(store, Agency.CORPORATION)
+    assert [r.inject for r in police.responses] == list(range(1, 15))
+    assert [r.inject for r in council.responses] == [*range(1, 12), 13, 14]
+    assert secret.summary not in {r.title for r in council.responses}
+    assert all(secret.summary not in row.text for row in council.rows)
+    assert council.withheld > 0
+    assert police.withheld == 0
