@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from osc_console.models.agencies import Classification
-from osc_console.models.clock import LONDON, from_iso, local_label
+from osc_console.models.clock import LONDON, from_iso
 from osc_console.models.exercise_log import AfterActionTimeline, InjectResponse, TimelineRow
 from osc_console.reports.shift_report import (
     DEFAULT_ROOM,
@@ -121,7 +121,16 @@ _ROWS_PER_TABLE = 40  # QTextDocument lays out many small tables faster than one
 
 
 def _when(iso: str | None) -> str:
-    return local_label(from_iso(iso)) if iso else ""
+    """London time to the second: response times are read in seconds."""
+    if not iso:
+        return ""
+    local = from_iso(iso).astimezone(LONDON)
+    return f"{local:%H:%M:%S} {local.tzname()}"
+
+
+def _lines(text: str) -> str:
+    """Text as written, its line breaks kept (a METHANE update is seven lines)."""
+    return _e(text).replace("\n", "<br/>")
 
 
 def _response_row(response: InjectResponse) -> str:
@@ -150,7 +159,7 @@ def _timeline_row(row: TimelineRow) -> str:
     return (
         f"<tr{cls}><td>{_e(row.exercise_time)}</td><td>{_e(_when(event.recorded_at))}</td>"
         f"<td>{_e(row.incident_ref or '')}</td>"
-        f"<td>{mark}<b>{_e(row.kind_label)}</b>: {_e(row.text)} "
+        f"<td>{mark}<b>{_e(row.kind_label)}</b>: {_lines(row.text)} "
         f"<span class='muted'>— {_e(event.actor)} ({_e(event.agency)} · "
         f"{_e(event.workstation)})</span></td></tr>"
     )
@@ -164,8 +173,7 @@ def report_html(timeline: AfterActionTimeline) -> str:
     average = sum(answered) / len(answered) if answered else None
     parts = [f"<html><head><style>{_STYLE}</style></head><body>", "<h2>Summary</h2>"]
     parts.append(
-        f"<p><b>{_e(status.scenario or status.slug)}</b> ({_e(status.realm)}) — "
-        f"{_e(status.headline())}.<br/>"
+        f"<p><b>{_e(status.realm)}</b>: {_e(status.headline())}.<br/>"
         f"{status.injects_released} of {status.injects_total} injects released; "
         f"{len(answered)} of {len(incident_injects)} new incidents answered by the players"
         + (

@@ -169,6 +169,10 @@ class ExerciseRun:
     def speed(self) -> float:
         return self._speed
 
+    @property
+    def clock_running(self) -> bool:
+        return self._anchor is not None
+
     def elapsed(self, now: datetime | None = None) -> timedelta:
         """Exercise time T since the start."""
         if self._anchor is None:
@@ -238,8 +242,6 @@ class ExerciseRun:
             if inject.id is not None and p.get("incident_id"):
                 run._incidents[inject.id] = str(p["incident_id"])
         if not run.pending():
-            run._base = run.elapsed(now)
-            run._anchor = None
             run.state = RunState.FINISHED
         return run
 
@@ -452,9 +454,9 @@ class ExerciseRun:
         released = Released(inject, elapsed, wall, events, ref, early)
         self.released[inject.number] = released
         if not self.pending():
+            # Every inject is out; the exercise clock runs on (as every player's does) until
+            # exercise control ends the exercise.
             self.state = RunState.FINISHED
-            self._base = elapsed
-            self._anchor = None
         return released
 
     def run_headless(

@@ -317,3 +317,22 @@ def test_an_inject_about_a_police_only_incident_is_not_shown_to_corporation_read
     assert all(secret.summary not in row.text for row in council.rows)
     assert council.withheld > 0
     assert police.withheld == 0
+
+
+def test_the_clock_runs_on_after_the_last_inject_until_the_exercise_ends(
+    store: Store, scenario: Scenario, clock: Clock
+) -> None:
+    """Players keep working after the last inject: their clock and control's agree."""
+    run = ExerciseRun(store, scenario, control(), clock=clock, speed=60)
+    run.run_headless(sleep=clock.sleep)
+    assert run.state is RunState.FINISHED
+    assert run.clock_running
+    clock.sleep(10)  # ten more exercise minutes
+    expected = scenario.injects[-1].at.total_seconds() + 600
+    assert run.elapsed().total_seconds() == pytest.approx(expected)
+    assert status_of(store).seconds_at(clock.now) == pytest.approx(expected)
+    run.stop("ENDEX")
+    (stopped,) = [e for e in store.iter_events() if e.kind == Kind.EXERCISE_STOPPED]
+    assert stopped.payload["exercise_seconds"] == pytest.approx(expected)
+    clock.sleep(10)
+    assert status_of(store).seconds_at(clock.now) == pytest.approx(expected)

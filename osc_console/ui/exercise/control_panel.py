@@ -325,7 +325,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
             self._say(snapshot.problem, True)
         elif snapshot.new:
             self._say("Released: " + "; ".join(r.inject.label for r in snapshot.new))
-        if snapshot.state is RunState.RUNNING:
+        if snapshot.clock_running:  # running, or every inject out and the clock running on
             self._timer.start(self._next_tick_ms(snapshot))
         else:
             self._timer.stop()

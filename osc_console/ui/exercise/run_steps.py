@@ -27,10 +27,11 @@ class RunSnapshot:
     new: tuple[Released, ...] = ()
     events: tuple[Event, ...] = ()  # the exercise's own events this step wrote
     problem: str | None = None  # why this step was refused, in the planner's words
+    clock_running: bool = False
 
     def elapsed_at(self, now: datetime) -> timedelta:
         """The exercise clock carried forward from the snapshot (for the display only)."""
-        if self.state is not RunState.RUNNING:
+        if not self.clock_running:
             return self.elapsed
         return self.elapsed + (now - self.wall) * self.speed
 
@@ -61,6 +62,7 @@ def snapshot_of(
         run.stop_reason,
         new=new,
         problem=problem,
+        clock_running=run.clock_running,
     )
 
 
