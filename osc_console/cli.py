@@ -469,6 +469,7 @@ def _exercise(args: argparse.Namespace) -> int:
         check_codeword_free(directory, scenario)
     with Store.open(store_path(directory, scenario.realm), scenario.realm) as store:
         run = ExerciseRun(store, scenario, author, speed=args.speed)
+        run.start()  # refused (already started, or ended) before anything is printed
         if not as_json:
             print(f"{scenario.codeword} — {scenario.name} ({scenario.realm}) into {store.path}")
         try:

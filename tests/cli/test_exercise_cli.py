@@ -144,8 +144,8 @@ def test_playing_an_exercise_twice_is_refused_and_changes_nothing(
     assert code == 0
     with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
         before = store.event_count()
-    code, _, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
-    assert code == 1
+    code, out, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert (code, out) == (1, "")
     assert err.startswith("osc-console: error: exercise city-flood was already started in ")
     assert err.rstrip().endswith("its injects would be released twice")
     assert err.count("\n") == 1
