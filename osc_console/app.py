@@ -42,6 +42,7 @@ def run_console(args: argparse.Namespace) -> int:
     from osc_console.ui.main_window import MainWindow
     from osc_console.ui.session import ConsoleSession
     from osc_console.ui.signals import AppSignals
+    from osc_console.ui.sync_status import SyncLink, connect_sync
     from osc_console.ui.tasks import DbWorker
     from osc_console.ui.theme import apply_theme
 
@@ -49,19 +50,31 @@ def run_console(args: argparse.Namespace) -> int:
     apply_theme(app, str(settings.value("theme", "dark")))
     worker = DbWorker()
     session = ConsoleSession(store, worker, AppSignals(), workstation)
+    sync: SyncLink | None = None
     try:
         if not _sign_in(session, args):
             return 0
+        server = getattr(args, "server", None)
+        if server:
+            sync = connect_sync(session, server)
+            # Stopped before the store closes; a long-poll is cut short, so quitting is quick.
+            app.aboutToQuit.connect(sync.stop)
         from osc_console.ui.exercise.switch import RealmSwitcher
 
-        window = MainWindow(session, settings=settings)
-        switcher = RealmSwitcher(settings)  # File → Join exercise… opens another realm
+        window = MainWindow(session, settings=settings, sync=sync)
+        # File → Join exercise… opens another realm's store, sync and window in its place.
+        switcher = RealmSwitcher(settings, server=server)
         switcher.adopt(window)
         window.show()
+        if sync is not None:
+            # After the first paint: the operator sees the queue before any network work.
+            QtCore.QTimer.singleShot(0, sync.start)
         code = int(app.exec())
         switcher.shutdown()
         return code
     finally:
+        if sync is not None:
+            sync.stop()
         worker.shutdown()
         store.close()
 

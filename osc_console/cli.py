@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
-from osc_console import __version__
+from osc_console import __version__, cli_sync
 from osc_console.config import default_actor, parse_agency, parse_realm, workstation_code
 from osc_console.models.agencies import Agency, Classification, Visibility
 from osc_console.models.clock import from_iso
@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--room", default=None, help="room named in the PDF header")
 
     command("check", "verify the log, the chains and rebuild every projection to compare")
+    cli_sync.add_commands(command, _Parser)
     return parser
 
 
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             return _console(args)
         return handler(args)
-    except (CommandError, DomainError, StoreError, ValueError) as exc:
+    except (CommandError, cli_sync.SyncCommandError, DomainError, StoreError, ValueError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except sqlite3.Error as exc:
@@ -519,4 +520,7 @@ _HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "export": _export,
     "check": _check,
     "exercise": _exercise,
+    "serve": cli_sync.serve,
+    "user": cli_sync.user,
+    "sync": cli_sync.sync,
 }

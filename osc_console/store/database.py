@@ -148,6 +148,10 @@ def migrate(conn: sqlite3.Connection, current: int) -> None:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            # Another process (the console and a headless sync, say) may have opened the same
+            # new file at the same moment and migrated it first: then there is nothing to do.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= migration.version:
+                continue
             raise StoreError(
                 f"migrating the store to schema {migration.version} failed: {exc}"
             ) from exc

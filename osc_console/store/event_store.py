@@ -288,17 +288,23 @@ class Store:
         return f"{prefix}{highest + 1:04d}"
 
     # ---- applying events made elsewhere (sync pulls, demo data) ---------------------------
-    def apply_remote(self, incoming: Iterable[Event]) -> ApplyResult:
+    def apply_remote(
+        self, incoming: Iterable[Event], *, meta: dict[str, str] | None = None
+    ) -> ApplyResult:
         """Store events made on other workstations, in one transaction, skipping duplicates.
 
         An event whose id is already held with the same hash is a harmless repeat; the same id
         with different content is refused loudly. Unknown kinds and newer schemas are stored
-        and shown generically, never dropped.
+        and shown generically, never dropped. ``meta`` keys (a sync cursor) are written in the
+        same transaction, so a crash leaves both the page and the cursor as they were.
         """
         batch = list(incoming)
         if not batch:
+            if meta:
+                with self._write():
+                    self._set_meta(meta)
             return ApplyResult()
-        return self._commit(self._prepare(batch))
+        return self._commit(self._prepare(batch), meta)
 
     def apply_stream(
         self,
@@ -364,10 +370,12 @@ class Store:
                 valid.append((event, payload_json))
         return checked
 
-    def _commit(self, checked: _Checked) -> ApplyResult:
+    def _commit(self, checked: _Checked, meta: dict[str, str] | None = None) -> ApplyResult:
         if not checked.batch:
             return ApplyResult()
         with self._write():
+            if meta:
+                self._set_meta(meta)
             if not checked.repeated:
                 try:
                     with self._savepoint("bulk"):
@@ -375,6 +383,21 @@ class Store:
                 except sqlite3.IntegrityError:
                     pass  # an id or chain position already held: go event by event
             return self._insert_careful(checked.batch)
+
+    def _set_meta(self, meta: dict[str, str]) -> None:
+        self.conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            list(meta.items()),
+        )
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, meta: dict[str, str]) -> None:
+        with self._write():
+            self._set_meta(meta)
 
     def _insert_fast(self, checked: _Checked) -> ApplyResult:
         """The usual pull: nothing in the page is held yet, so insert it all at once."""

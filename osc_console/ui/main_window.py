@@ -19,6 +19,7 @@ from osc_console.ui.exercise.mode import ExerciseMode
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.queue.panel import QueuePanel
 from osc_console.ui.session import ConsoleSession
+from osc_console.ui.sync_status import SyncLink, SyncStatusIndicator
 from osc_console.ui.theme import apply_theme, current_palette
 
 if TYPE_CHECKING:
@@ -93,9 +94,9 @@ class HeaderBar(QtWidgets.QFrame):
             f"<b>OSC Console</b> · {who} · {self.session.workstation} · <b>{self.session.realm}</b>"
         )
 
-    def set_connection(self, text: str, detail: str) -> None:
+    def set_connection(self, text: str, detail: str, colour: str = "") -> None:
         palette = current_palette()
-        self.connection.setText(f"<span style='color:{palette.muted}'>●</span> {text}")
+        self.connection.setText(f"<span style='color:{colour or palette.muted}'>●</span> {text}")
         self.connection.setToolTip(detail)
 
     def tick(self) -> None:
@@ -108,10 +109,15 @@ class MainWindow(QtWidgets.QMainWindow):
     detail_ready = QtCore.Signal()
 
     def __init__(
-        self, session: ConsoleSession, *, settings: QtCore.QSettings | None = None
+        self,
+        session: ConsoleSession,
+        *,
+        settings: QtCore.QSettings | None = None,
+        sync: SyncLink | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        self.sync = sync
         self.settings = settings or QtCore.QSettings(
             str(window_settings_path()), QtCore.QSettings.Format.IniFormat
         )
@@ -263,20 +269,22 @@ class MainWindow(QtWidgets.QMainWindow):
         bar = self.statusBar()
         self.save_label = QtWidgets.QLabel("Ready")
         self.save_label.setAccessibleName("Save state")
-        self.mode_label = QtWidgets.QLabel("offline: local only")
-        self.mode_label.setAccessibleName("Sync state")
-        self.pending_label = QtWidgets.QLabel()
-        self.pending_label.setAccessibleName("Entries waiting to sync")
+        # Server reachable? Entries waiting? One indicator says both (and the header repeats it).
+        self.sync_status = SyncStatusIndicator(self.session, self.sync)
+        self.sync_status.summary_changed.connect(
+            lambda colour, text, tip: self.header.set_connection(text, tip, colour)
+        )
         bar.addWidget(self.save_label, 1)
-        bar.addPermanentWidget(self.pending_label)
-        bar.addPermanentWidget(self.mode_label)
-        self._refresh_pending()
+        bar.addPermanentWidget(self.sync_status.progress)
+        bar.addPermanentWidget(self.sync_status)
+        look = self.sync_status.look
+        if look is not None:
+            self.header.set_connection(look.text, look.tooltip, look.colour)
 
     def _wire(self) -> None:
         signals = self.session.signals
         self.queue.incident_selected.connect(self._incident_selected)
         signals.save_state.connect(self._save_state)
-        signals.changes_applied.connect(lambda _changes: self._refresh_pending())
         signals.changes_applied.connect(lambda _changes: self.update_actions())
 
     # ---- state ---------------------------------------------------------------------------
@@ -318,12 +326,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.save_label.setText(f"<span style='color:{colour}'>{mark}{message}</span>")
         if state == "failed":
             self.save_label.setToolTip(message)
-
-    def _refresh_pending(self) -> None:
-        self.session.read(
-            lambda store: store.pending_count(),
-            lambda count: self.pending_label.setText(f"{count} not yet synced"),
-        )
 
     # ---- actions -------------------------------------------------------------------------
     def _open(
@@ -428,6 +430,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.shift_log_window.activateWindow()
 
     def refresh(self) -> None:
+        self.sync_status.sync_now()
         self.queue.reload()
         if self.detail is not None:
             self.detail.show_incident(self.detail.incident_id)

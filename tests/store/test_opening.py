@@ -348,3 +348,24 @@ def test_reopening_a_store_does_not_migrate_it_again(
         assert store.event_count() == 6
         assert store.execute_read("SELECT * FROM meta WHERE key LIKE 'migration.%'") == notes
         assert check_store(store).ok
+
+
+def test_two_processes_opening_one_new_store_at_once_both_succeed(tmp_path: Path) -> None:
+    """The console and a headless sync may open a new store file at the same moment."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "live.db"
+    code = (
+        "import sys; from pathlib import Path; from osc_console.store.event_store import Store;"
+        "Store.open(Path(sys.argv[1])).close()"
+    )
+    openers = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for opener in openers:
+        _, err = opener.communicate(timeout=60)
+        assert opener.returncode == 0, err.decode()
+    with Store.open(path) as store:
+        assert check_store(store).ok

@@ -499,3 +499,36 @@ def test_the_panel_refuses_a_codeword_another_running_exercise_uses(
     )
     assert panel.run is None
     assert not panel.start_button.isEnabled()
+
+
+def test_with_a_server_the_joined_exercise_syncs_as_its_own_realm(
+    qtbot: QtBot, tmp_path: Path, open_session: Callable[..., ConsoleSession]
+) -> None:
+    """Joining an exercise stops the live realm's sync engine and starts one for the
+    exercise realm (the server keeps the two apart; no server is reachable here)."""
+    from osc_console.ui.sync_status import connect_sync
+
+    server = "http://127.0.0.1:9"  # nothing listens: the engines only try and back off
+    live = open_session(PLAYER, realm="live")
+    live_sync = connect_sync(live, server)
+    settings = QtCore.QSettings(str(tmp_path / "w.ini"), QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(live, settings=settings, sync=live_sync)
+    with qtbot.waitSignal(window.detail_ready, timeout=5000):
+        window.show()
+    live_sync.start()
+    switcher = RealmSwitcher(settings, server=server)
+    switcher.adopt(window)
+    with qtbot.waitSignal(switcher.switched, timeout=5000) as switched:
+        window.exercise_mode.join_requested.emit(REALM)
+    joined = switched.args[0]
+    qtbot.addWidget(joined)
+    assert joined.session.realm == REALM
+    assert joined.sync is not None
+    assert joined.sync is not live_sync
+    assert joined.sync.engine is not None
+    assert joined.sync.engine.realm == REALM
+    assert live_sync.engine is not None
+    assert not live_sync.engine.running  # the live engine stopped before its store closed
+    qtbot.waitUntil(lambda: joined.sync.engine.running, timeout=3000)  # started after paint
+    switcher.shutdown()
+    assert not joined.sync.engine.running

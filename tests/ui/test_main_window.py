@@ -548,7 +548,7 @@ def test_a_duty_managers_whole_journey_through_one_incident(
     assert report.events == len(on_worker(session, lambda s: s.events_of(iid)))
     pending = on_worker(session, lambda s: s.pending_count())
     assert pending == report.events  # every entry waits for a server: none is set
-    qtbot.waitUntil(lambda: window.pending_label.text() == f"{pending} not yet synced")
+    qtbot.waitUntil(lambda: f"{pending} not yet shared" in window.sync_status.toolTip())
 
 
 # ---- 2. roles --------------------------------------------------------------------------------
@@ -853,12 +853,13 @@ def test_header_says_who_where_and_which_realm_and_status_bar_says_offline(
     assert plain(header.identity) == f"OSC Console · {who} · CR1 · live"
     assert header.identity.isVisible()
     assert window.banner is None  # the live realm has no exercise banner
-    assert plain(header.connection).endswith("Local only")
+    assert plain(header.connection).endswith("Working offline — no server set")
     assert re.fullmatch(r"\d\d:\d\d:\d\d (GMT|BST) \(\d\d:\d\dZ\)", header.clock.text())
-    assert window.mode_label.text() == "offline: local only"
-    assert window.mode_label.isVisible()
-    assert window.statusBar().isAncestorOf(window.mode_label)
-    assert window.pending_label.text() == "0 not yet synced"
+    indicator = window.sync_status
+    assert indicator.text() == "Working offline — no server set"
+    assert indicator.isVisible()
+    assert window.statusBar().isAncestorOf(indicator)
+    qtbot.waitUntil(lambda: "0 not yet shared" in indicator.toolTip())
 
 
 # ---- 8. start-up weight ----------------------------------------------------------------------

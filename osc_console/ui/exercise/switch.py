@@ -1,8 +1,10 @@
 """Switching the console to another realm (File → Join exercise…, Return to live).
 
-A console's window, session, worker and store belong to one realm, so joining another opens
-that realm's store, a new worker and session for the same person at the same workstation,
-and a new window, then closes the old ones: nothing of one realm stays open in the other.
+A console's window, session, worker, store and sync engine belong to one realm, so joining
+another opens that realm's store, a new worker and session for the same person at the same
+workstation, its own sync engine when a server is set (an exercise realm syncs as its own
+realm), and a new window, then closes the old ones: nothing of one realm stays open in the
+other.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from osc_console.ui.main_window import MainWindow
 from osc_console.ui.qt import QtCore
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.signals import AppSignals
+from osc_console.ui.sync_status import SyncLink, connect_sync
 from osc_console.ui.tasks import DbWorker
 
 
@@ -29,11 +32,27 @@ class RealmSwitcher(QtCore.QObject):
         self,
         settings: QtCore.QSettings,
         make_window: Callable[[ConsoleSession, QtCore.QSettings], MainWindow] | None = None,
+        *,
+        server: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.server = server
         self.window: MainWindow | None = None
-        self._make = make_window or (lambda session, s: MainWindow(session, settings=s))
+        self._make = make_window or self._window_for
+
+    def _window_for(self, session: ConsoleSession, settings: QtCore.QSettings) -> MainWindow:
+        """The new realm's window, with its own sync engine when the console has a server."""
+        sync: SyncLink | None = None
+        if self.server:
+            sync = connect_sync(session, self.server)
+            app = QtCore.QCoreApplication.instance()
+            if app is not None:
+                app.aboutToQuit.connect(sync.stop)
+        window = MainWindow(session, settings=settings, sync=sync)
+        if sync is not None:
+            QtCore.QTimer.singleShot(0, sync.start)
+        return window
 
     def adopt(self, window: MainWindow) -> None:
         self.window = window
@@ -60,6 +79,9 @@ class RealmSwitcher(QtCore.QObject):
         window = self._make(new_session, self.settings)
         self.adopt(window)
         window.show()
+        old_sync = old.sync
+        if old_sync is not None:
+            old_sync.stop()  # the old realm's engine stops before its store closes
         old.close()
         # The old worker stops and its store closes once the old window (and every timer of
         # its panels that might still ask the worker for something) is gone.
@@ -70,6 +92,8 @@ class RealmSwitcher(QtCore.QObject):
     def shutdown(self) -> None:
         """Stop the current window's worker and close its store (at exit)."""
         if self.window is not None:
+            if self.window.sync is not None:
+                self.window.sync.stop()
             _close(self.window.session)
 
 

@@ -1,0 +1,278 @@
+"""The embedded backend: one SQLite file, for a single room's server.
+
+Writes take ``BEGIN IMMEDIATE`` (one writer at a time, also across processes); reads run on a
+connection per thread in WAL mode, so a long-poll never waits behind a push.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from osc_console.models.agencies import Agency
+from osc_console.server import schema
+from osc_console.server.rules import Caller, Head
+from osc_console.server.storage import (
+    Backend,
+    RawPage,
+    ServerUser,
+    StorageError,
+    TokenRecord,
+    UserExistsError,
+    WriteTransaction,
+    now_iso,
+)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # Acknowledge only what is durable: FULL syncs the WAL at every commit.
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class _SqliteWrite(WriteTransaction):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def held(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[str, int]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for event_id, digest, seq in self.conn.execute(
+                f"SELECT id, content_hash, seq FROM events WHERE id IN ({marks})", chunk
+            ):
+                found[event_id] = (digest, seq)
+        return found
+
+    def quarantined(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for event_id, digest, reason in self.conn.execute(
+                f"SELECT id, content_hash, reason FROM quarantine WHERE id IN ({marks})", chunk
+            ):
+                found[event_id] = (digest, reason)
+        return found
+
+    def heads(self, realm: str, workstations: Sequence[str]) -> dict[str, Head]:
+        found: dict[str, Head] = {}
+        for chunk in _chunks(workstations):
+            marks = ",".join("?" * len(chunk))
+            for workstation, device_seq, digest in self.conn.execute(
+                "SELECT workstation, device_seq, content_hash FROM chains "
+                f"WHERE realm = ? AND workstation IN ({marks})",
+                [realm, *chunk],
+            ):
+                found[workstation] = Head(device_seq, digest)
+        return found
+
+    def take_seqs(self, count: int) -> int:
+        (last,) = self.conn.execute(
+            "UPDATE counter SET seq = seq + ? WHERE id = 1 RETURNING seq", (count,)
+        ).fetchone()
+        return int(last) - count + 1
+
+    def insert_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self.conn.executemany(schema.INSERT_EVENT, rows)
+
+    def insert_quarantine(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self.conn.executemany(schema.INSERT_QUARANTINE, rows)
+
+    def save_heads(self, realm: str, heads: dict[str, Head]) -> None:
+        self.conn.executemany(
+            "INSERT INTO chains (realm, workstation, device_seq, content_hash) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (realm, workstation) DO UPDATE SET "
+            "device_seq = excluded.device_seq, content_hash = excluded.content_hash",
+            [(realm, ws, h.device_seq, h.content_hash) for ws, h in heads.items()],
+        )
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
+class SqliteBackend(Backend):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self._conn()
+        try:
+            # executescript commits first, so the transaction is part of the script.
+            conn.executescript(
+                "BEGIN IMMEDIATE;"
+                + schema.TABLES.format(BIG="INTEGER")
+                + schema.SQLITE_IMMUTABLE
+                + "INSERT OR IGNORE INTO counter (id, seq) VALUES (1, 0);"
+                + "INSERT OR IGNORE INTO server_meta (key, value) VALUES "
+                + f"('server_id', '{secrets.token_hex(16)}');"
+                + "COMMIT;"
+            )
+        except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StorageError(f"{path} cannot be used as a server database: {exc}") from exc
+        self._server_id = str(
+            conn.execute("SELECT value FROM server_meta WHERE key = 'server_id'").fetchone()[0]
+        )
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def server_id(self) -> str:
+        return self._server_id
+
+    # ---- users -----------------------------------------------------------------------------
+    def add_user(self, user: ServerUser) -> None:
+        try:
+            self._conn().execute(
+                "INSERT INTO users (name, name_key, agency, role, password_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    user.name,
+                    user.name.casefold(),
+                    user.agency.value,
+                    user.role,
+                    user.password_hash,
+                    now_iso(),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise UserExistsError(user.name) from None
+
+    def find_user(self, name: str) -> ServerUser | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT name, agency, role, password_hash FROM users WHERE name_key = ?",
+                (name.casefold(),),
+            )
+            .fetchone()
+        )
+        return ServerUser(row[0], Agency(row[1]), row[2], row[3]) if row else None
+
+    def save_token(self, digest: str, caller: Caller, expires_at: str) -> None:
+        self._conn().execute(
+            "INSERT INTO tokens (digest, user_name, agency, role, workstation, realm, "
+            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                digest,
+                caller.user,
+                caller.agency.value,
+                caller.role,
+                caller.workstation,
+                caller.realm,
+                now_iso(),
+                expires_at,
+            ),
+        )
+
+    def find_token(self, digest: str) -> TokenRecord | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT user_name, agency, role, workstation, realm, expires_at FROM tokens "
+                "WHERE digest = ?",
+                (digest,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return TokenRecord(Caller(row[0], Agency(row[1]), row[2], row[3], row[4]), row[5])
+
+    # ---- the log ---------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[WriteTransaction]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteWrite(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def pull(self, realm: str, after: int, limit: int, visibilities: Sequence[str]) -> RawPage:
+        conn = self._conn()
+        marks = ",".join("?" * len(visibilities))
+        conn.execute("BEGIN")  # one snapshot for the rows and the high-water mark
+        try:
+            rows = conn.execute(
+                "SELECT seq, body, received_at FROM events "
+                f"WHERE realm = ? AND seq > ? AND visibility IN ({marks}) ORDER BY seq LIMIT ?",
+                (realm, after, *visibilities, limit),
+            ).fetchall()
+            high = int(conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])
+        finally:
+            conn.execute("COMMIT")
+        if len(rows) == limit:
+            return RawPage(rows, int(rows[-1][0]), True, high)
+        return RawPage(rows, max(after, high), False, high)
+
+    def high_water(self) -> int:
+        return int(self._conn().execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])
+
+    def iter_bodies(self, realm: str, visibilities: Sequence[str]) -> Iterator[tuple[int, str]]:
+        marks = ",".join("?" * len(visibilities))
+        yield from self._conn().execute(
+            f"SELECT seq, body FROM events WHERE realm = ? AND visibility IN ({marks}) "
+            "ORDER BY seq",
+            (realm, *visibilities),
+        )
+
+    def hashes(self, realm: str, visibilities: Sequence[str]) -> tuple[int, Iterator[str]]:
+        conn = self._conn()
+        marks = ",".join("?" * len(visibilities))
+        conn.execute("BEGIN")
+        try:
+            high = int(conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])
+            rows = conn.execute(
+                f"SELECT content_hash FROM events WHERE realm = ? AND visibility IN ({marks}) "
+                "AND seq <= ?",
+                (realm, *visibilities, high),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return high, (r[0] for r in rows)
+
+    def chains(self, realm: str) -> dict[str, list[tuple[int, str | None, str]]]:
+        return _chains(self._conn(), realm)
+
+
+def _chains(conn: sqlite3.Connection, realm: str) -> dict[str, list[tuple[int, str | None, str]]]:
+    found: dict[str, list[tuple[int, str | None, str]]] = {}
+    for workstation, device_seq, prev_hash, digest in conn.execute(
+        "SELECT workstation, device_seq, json_extract(body, '$.prev_hash'), content_hash "
+        "FROM events WHERE realm = ? UNION ALL "
+        "SELECT workstation, device_seq, prev_hash, content_hash FROM quarantine "
+        "WHERE realm = ? ORDER BY 1, 2",
+        (realm, realm),
+    ):
+        found.setdefault(workstation, []).append((device_seq, prev_hash, digest))
+    return found

@@ -1,0 +1,249 @@
+"""Pieces every sync test uses: a real server on a free port, workstations, the invariants.
+
+The invariants are SYNC.md's ten, checked after the network heals and the outboxes drain.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+
+from osc_console.models.agencies import Agency, Visibility, can_see
+from osc_console.models.events import Author, Event
+from osc_console.models.projection import fold
+from osc_console.server.app import create_app
+from osc_console.server.passwords import hash_password
+from osc_console.server.service import SyncService
+from osc_console.server.storage import Backend, ServerUser
+from osc_console.services.incidents import IncidentService
+from osc_console.store import outbox
+from osc_console.store.event_store import Store
+from osc_console.store.integrity import check_store
+from osc_console.sync.client import HttpTransport, Transport
+from osc_console.sync.engine import Backoff, SyncEngine
+
+PG_DSN = os.environ.get("OSC_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct horse"
+
+
+def pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_DSN, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def require_pg() -> None:
+    """Skip without PostgreSQL, unless CI says it must be there (then fail)."""
+    if pg_available():
+        return
+    if os.environ.get("OSC_REQUIRE_PG") == "1":
+        pytest.fail(f"PostgreSQL is required (OSC_REQUIRE_PG=1) but {PG_DSN} is unreachable")
+    pytest.skip(f"PostgreSQL not reachable at {PG_DSN} (set OSC_TEST_PG_DSN)")
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A private schema for one test; yields a DSN whose search_path points at it."""
+    require_pg()
+    name = f"osc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    joiner = "&" if "?" in PG_DSN else "?"
+    try:
+        yield f"{PG_DSN}{joiner}options=-csearch_path%3D{name}"
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread:
+    """The real ASGI app on uvicorn, in this process, on 127.0.0.1."""
+
+    def __init__(self, service: SyncService, port: int | None = None) -> None:
+        self.service = service
+        self.port = port or free_port()
+        config = uvicorn.Config(
+            create_app(service), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@dataclass
+class Workstation:
+    """One console's store, its desk (the service people use) and its sync engine."""
+
+    path: Path
+    author: Author
+    user: str
+    store: Store
+    desk: IncidentService
+    engine: SyncEngine
+    transport: Transport
+    made: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.author.workstation
+
+    @property
+    def agency(self) -> Agency:
+        return Agency(self.author.agency)
+
+    def close(self) -> None:
+        self.engine.stop(timeout=2)
+        self.store.close()
+
+
+def make_workstation(
+    folder: Path,
+    code: str,
+    agency: Agency,
+    transport: Transport,
+    *,
+    realm: str = "live",
+    user: str | None = None,
+    wall: object = None,
+) -> Workstation:
+    path = folder / f"{code}.db"
+    store = Store.open(path, realm)
+    author = Author(f"Operator {code}", agency, code, realm)
+    name = user or f"user-{code.lower()}"
+    engine = SyncEngine(
+        lambda: Store.open(path, realm),
+        transport,
+        workstation=code,
+        realm=realm,
+        backoff=Backoff(base=0.01, cap=0.05),
+        long_poll=1.0,
+    )
+    engine.sign_in(name, PASSWORD)
+    return Workstation(path, author, name, store, IncidentService(store, author), engine, transport)
+
+
+# scrypt at full cost takes ~40 ms a sign-in; these tests sign in thousands of times.
+FAST_HASH = hash_password(PASSWORD, cost=2**4)
+
+
+def add_users(service: SyncService, *people: tuple[str, Agency]) -> None:
+    for name, agency in people:
+        service.backend.add_user(ServerUser(name, agency, "dispatcher", FAST_HASH))
+
+
+def http(url: str) -> HttpTransport:
+    return HttpTransport(url, timeout=5.0)
+
+
+# ---- the invariants ------------------------------------------------------------------------
+
+
+def server_events(backend: Backend, realm: str, agency: Agency | None = None) -> dict[str, str]:
+    """id -> content hash of what the server holds (all, or what an agency may see)."""
+    import json
+
+    vis = [v.value for v in Visibility if agency is None or can_see(agency, v)]
+    held: dict[str, str] = {}
+    for _, body in backend.iter_bodies(realm, vis):
+        data = json.loads(body)
+        assert data["id"] not in held, f"event {data['id']} twice on the server"
+        held[data["id"]] = data["content_hash"]
+    return held
+
+
+def local_events(store: Store) -> dict[str, Event]:
+    found: dict[str, Event] = {}
+    for event in store.iter_events():
+        assert event.id not in found, f"event {event.id} twice in {store.path.name}"
+        found[event.id] = event
+    return found
+
+
+def check_invariants(
+    backend: Backend, stations: list[Workstation], realm: str = "live"
+) -> dict[str, int]:
+    """SYNC.md's invariants after healing. Returns a few counts for the test to report."""
+    everything = server_events(backend, realm)
+    # 1, 2, 3: nothing lost, nothing twice, nothing changed — made here, held there, same hash.
+    for station in stations:
+        held = local_events(station.store)
+        for event_id in station.made:
+            assert event_id in everything, f"{station.code} made {event_id}; the server lost it"
+            assert event_id in held
+        for event_id, event in held.items():
+            assert event.computed_hash() == event.content_hash, f"{event_id} changed"
+            if event_id in everything:
+                assert everything[event_id] == event.content_hash, f"{event_id} differs"
+        # 9 (liveness): the outbox drained.
+        assert station.store.pending_count() == 0, f"{station.code}'s outbox did not drain"
+        assert outbox.refused(station.store) == []
+        # 10 (need-to-know) and 1 for others: exactly what this organisation may see.
+        visible = server_events(backend, realm, station.agency)
+        assert set(held) == set(visible), (
+            f"{station.code}: {len(set(visible) - set(held))} missing, "
+            f"{len(set(held) - set(visible))} extra"
+        )
+        for event in held.values():
+            assert can_see(station.agency, Visibility(event.visibility)), "need-to-know broken"
+            assert event.realm == realm
+        # 4 (convergence) is checked below; the store's own projection equals a rebuild.
+        assert check_store(station.store).ok
+    # 5: every chain on the server is gap-free and linked.
+    for workstation, chain in backend.chains(realm).items():
+        previous: str | None = None
+        for position, (device_seq, prev_hash, digest) in enumerate(chain, start=1):
+            assert device_seq == position, f"{workstation}: gap before #{device_seq}"
+            assert prev_hash == previous, f"{workstation}#{device_seq} does not link"
+            previous = digest
+    # 4: incidents fold to the same state on every workstation of the same organisation.
+    by_agency: dict[Agency, list[Workstation]] = {}
+    for station in stations:
+        by_agency.setdefault(station.agency, []).append(station)
+    for group in by_agency.values():
+        states = [_folded(s.store) for s in group]
+        for other in states[1:]:
+            assert other == states[0], "workstations of one organisation disagree"
+    return {"server_events": len(everything)}
+
+
+def _folded(store: Store) -> dict[str, object]:
+    by_incident: dict[str, list[Event]] = {}
+    for event in store.iter_events():
+        if event.incident_id:
+            by_incident.setdefault(event.incident_id, []).append(event)
+    return {i: fold(events, store.reference) for i, events in by_incident.items()}

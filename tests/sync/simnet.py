@@ -1,0 +1,116 @@
+"""An in-process simulated network between sync engines and the server's service.
+
+Requests and answers go through JSON text exactly as over HTTP, but each call can be made
+to fail in a chosen way: lost before the server saw it, lost after the server committed,
+delivered twice, reordered, the sign-in expired, or the link down altogether. A test says
+which fault the next call meets, so hypothesis can shrink a failing schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import deque
+from collections.abc import Sequence
+from enum import StrEnum
+
+from osc_console.models.events import Event
+from osc_console.server.app import _page_json
+from osc_console.server.service import ApiError, SyncService
+from osc_console.sync.client import (
+    LoginAnswer,
+    PushAnswer,
+    ServerUnreachableError,
+    SignInNeededError,
+)
+from osc_console.sync.protocol import PullPage, PushResult
+
+
+class Fault(StrEnum):
+    NONE = "none"
+    LOST_REQUEST = "lost request"  # never reached the server
+    LOST_RESPONSE = "lost response"  # the server committed; the answer never came back
+    DUPLICATED = "duplicated"  # the request arrived twice
+    REORDERED = "reordered"  # the batch's events arrived in another order
+    TOKEN_EXPIRED = "token expired"  # the server no longer accepts the sign-in
+
+
+class SimTransport:
+    """One workstation's link to the server."""
+
+    def __init__(self, service: SyncService, seed: int = 0) -> None:
+        self.service = service
+        self.faults: deque[Fault] = deque()
+        self.partitioned = False
+        self.sent: list[list[dict[str, object]]] = []
+        self.rng = random.Random(seed)
+        self.calls = 0
+
+    def close(self) -> None:
+        pass
+
+    def _next_fault(self) -> Fault:
+        self.calls += 1
+        if self.partitioned:
+            raise ServerUnreachableError("network partitioned")
+        return self.faults.popleft() if self.faults else Fault.NONE
+
+    def _caller(self, token: str) -> object:
+        try:
+            return self.service.authenticate(f"Bearer {token}")
+        except ApiError as exc:
+            raise SignInNeededError(exc.message) from exc
+
+    def login(self, user: str, password: str, workstation: str, realm: str) -> LoginAnswer:
+        if self.partitioned:
+            raise ServerUnreachableError("network partitioned")
+        try:
+            session = self.service.login(user, password, workstation, realm)
+        except ApiError as exc:
+            raise SignInNeededError(exc.message) from exc
+        return LoginAnswer(session, self.service.backend.server_id())
+
+    def push(self, token: str, events: Sequence[Event]) -> PushAnswer:
+        fault = self._next_fault()
+        wire: list[dict[str, object]] = json.loads(json.dumps([e.to_wire() for e in events]))
+        if fault is Fault.LOST_REQUEST:
+            raise ServerUnreachableError("request lost")
+        if fault is Fault.TOKEN_EXPIRED:
+            raise SignInNeededError("this sign-in has expired; sign in again")
+        if fault is Fault.REORDERED:
+            self.rng.shuffle(wire)
+        caller = self._caller(token)
+        results = self.service.push(caller, 1, wire)  # type: ignore[arg-type]
+        if fault is Fault.DUPLICATED:
+            results = self.service.push(caller, 1, wire)  # type: ignore[arg-type]
+        self.sent.append(wire)
+        if fault is Fault.LOST_RESPONSE:
+            raise ServerUnreachableError("response lost after the server committed")
+        answer = json.loads(json.dumps([r.to_wire() for r in results]))
+        return PushAnswer(tuple(PushResult.from_wire(r) for r in answer), self.service.now())
+
+    def replay(self, token: str, index: int) -> None:
+        """A batch sent earlier arrives again, late (a delayed duplicate in the network)."""
+        if self.sent:
+            wire = self.sent[index % len(self.sent)]
+            self.service.push(self._caller(token), 1, wire)  # type: ignore[arg-type]
+
+    def digest(self, token: str, realm: str) -> dict[str, object]:
+        self._next_fault()
+        found = self.service.digest(self._caller(token), realm)  # type: ignore[arg-type]
+        return {"count": found.count, "digest": found.digest, "high_water": found.high_water}
+
+    def pull(self, token: str, realm: str, after: int, limit: int, wait: float) -> PullPage:
+        fault = self._next_fault()
+        if fault is Fault.LOST_REQUEST:
+            raise ServerUnreachableError("request lost")
+        if fault is Fault.TOKEN_EXPIRED:
+            raise SignInNeededError("this sign-in has expired; sign in again")
+        caller = self._caller(token)
+        raw = self.service.pull(caller, realm, after, limit)  # type: ignore[arg-type]
+        text = _page_json(raw, self.service.now())
+        if fault is Fault.DUPLICATED:
+            raw = self.service.pull(caller, realm, after, limit)  # type: ignore[arg-type]
+        if fault is Fault.LOST_RESPONSE:
+            raise ServerUnreachableError("response lost")
+        return PullPage.from_wire(json.loads(text))

@@ -1,0 +1,365 @@
+"""Every endpoint against bad input, on a real server and both backends.
+
+Each refusal must be a 4xx with one clear sentence, store nothing, and leave the server up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from osc_console.models.agencies import Agency, Visibility
+from osc_console.models.events import Author, Event, EventDraft, seal
+from osc_console.models.ids import uuid7
+from osc_console.server.service import SyncService
+from osc_console.services.incidents import IncidentService
+from osc_console.store.event_store import Store
+from osc_console.sync.protocol import MAX_BODY_BYTES, MAX_PUSH_EVENTS
+from tests.conftest import knife_incident
+from tests.sync.harness import PASSWORD, ServerThread
+
+
+@pytest.fixture
+def client(server: ServerThread) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as made:
+        yield made
+
+
+def _token(client: httpx.Client, user: str = "alice", realm: str = "live") -> str:
+    answer = client.post(
+        "/v1/auth/login",
+        json={"user": user, "password": PASSWORD, "workstation": "CR1", "realm": realm},
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])
+
+
+def _events(
+    tmp_path: Path, visibility: Visibility = Visibility.JOINT, realm: str = "live"
+) -> list[Event]:
+    with Store.open(tmp_path / f"{realm.replace(':', '-')}.db", realm) as store:
+        desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1", realm))
+        opened = desk.open_incident(knife_incident(visibility=visibility))
+        logged = desk.add_log(opened.incident.id, "Units en route")
+        return [*opened.events, *logged.events]
+
+
+def _still_up_and_empty(client: httpx.Client, service: SyncService) -> None:
+    assert client.get("/v1/health").status_code == 200
+    assert service.backend.high_water() == 0
+
+
+def _error(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    message = response.json()["error"]
+    assert isinstance(message, str)
+    return message
+
+
+def test_malformed_json_is_refused_with_a_clear_message(
+    client: httpx.Client, service: SyncService
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(client)}", "Content-Type": "application/json"}
+    message = _error(client.post("/v1/sync/push", content=b'{"events": [', headers=headers), 400)
+    assert message == "the body is not valid JSON"
+    _still_up_and_empty(client, service)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"events": 3}, "events: Input should be a valid list"),
+        ({"protocol": "one", "events": []}, "protocol: Input should be a valid integer"),
+        ({}, "events: Field required"),
+        ([1, 2], "Input should be a valid dictionary"),
+    ],
+)
+def test_wrong_types_are_refused(
+    client: httpx.Client, service: SyncService, body: object, expected: str
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    message = _error(client.post("/v1/sync/push", json=body, headers=headers), 400)
+    assert expected in message
+    _still_up_and_empty(client, service)
+
+
+def test_an_unknown_protocol_version_says_which_are_spoken(
+    client: httpx.Client, service: SyncService
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    response = client.post("/v1/sync/push", json={"protocol": 9, "events": []}, headers=headers)
+    assert _error(response, 400) == "protocol 9 is not spoken here; this server accepts 1"
+    _still_up_and_empty(client, service)
+
+
+def test_events_with_unknown_kinds_or_bad_fields_are_refused_each_with_its_reason(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    good = _events(tmp_path)
+    unknown = {**good[0].to_wire(), "kind": "incident.teleported"}
+    bad_type = {**good[0].to_wire(), "device_seq": "first"}
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    response = client.post("/v1/sync/push", json={"events": [unknown, bad_type]}, headers=headers)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["outcome"] for r in results] == ["rejected", "rejected"]
+    # The kind was changed, so the hash no longer matches: caught before the kind is looked at.
+    assert results[0]["reason"] == "content hash does not match the event (changed?)"
+    assert results[1]["reason"] == ("invalid event: device_seq: must be a whole number from 1")
+    _still_up_and_empty(client, service)
+
+
+def test_an_unknown_kind_with_a_true_hash_is_refused_and_kept_out(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    event = seal(
+        EventDraft("incident.teleported", {"to": "Mars"}),
+        Author("PC Jane Smith", Agency.POLICE, "CR1"),
+        event_id=uuid7(),
+        hlc="1795000000000-000000",
+        recorded_at="2026-11-24T10:00:00.000Z",
+        device_seq=1,
+        prev_hash=None,
+    )
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    response = client.post("/v1/sync/push", json={"events": [event.to_wire()]}, headers=headers)
+    result = response.json()["results"][0]
+    assert result["outcome"] == "rejected"
+    assert result["reason"].startswith("unknown kind 'incident.teleported' (schema 1)")
+    _still_up_and_empty(client, service)
+
+
+def test_too_many_events_in_one_push_is_413(client: httpx.Client, service: SyncService) -> None:
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    body = {"events": [{}] * (MAX_PUSH_EVENTS + 1)}
+    message = _error(client.post("/v1/sync/push", json=body, headers=headers), 413)
+    assert message.startswith(f"a push may hold at most {MAX_PUSH_EVENTS} events")
+    _still_up_and_empty(client, service)
+
+
+def test_an_oversized_body_is_413_even_without_a_content_length(
+    client: httpx.Client, service: SyncService
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(client)}", "Content-Type": "application/json"}
+    chunk = b" " * (1024 * 1024)
+
+    def stream() -> Iterator[bytes]:
+        yield b'{"events": ['
+        for _ in range(MAX_BODY_BYTES // len(chunk) + 2):
+            yield chunk
+        yield b"]}"
+
+    response = client.post("/v1/sync/push", content=stream(), headers=headers)
+    assert _error(response, 413) == "the request is larger than 8 MiB; send less at once"
+    sized = client.post("/v1/sync/push", content=b"x" * (MAX_BODY_BYTES + 1), headers=headers)
+    assert _error(sized, 413).startswith("the request is larger than")
+    _still_up_and_empty(client, service)
+
+
+@pytest.mark.parametrize(
+    ("authorization", "expected"),
+    [
+        (None, "sign in first: send 'Authorization: Bearer <token>'"),
+        ("Basic abc", "sign in first: send 'Authorization: Bearer <token>'"),
+        ("Bearer not-a-token", "this sign-in is not recognised; sign in again"),
+    ],
+)
+def test_bad_tokens_are_401_on_push_and_pull(
+    client: httpx.Client, service: SyncService, authorization: str | None, expected: str
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    push = client.post("/v1/sync/push", json={"events": []}, headers=headers)
+    pull = client.get("/v1/sync/pull", headers=headers)
+    assert _error(push, 401) == expected
+    assert _error(pull, 401) == expected
+    assert push.headers["WWW-Authenticate"] == "Bearer"
+    _still_up_and_empty(client, service)
+
+
+def test_an_expired_token_is_refused(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    service.token_ttl = timedelta(seconds=-1)
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    response = client.post(
+        "/v1/sync/push", json={"events": [e.to_wire() for e in _events(tmp_path)]}, headers=headers
+    )
+    assert _error(response, 401) == "this sign-in has expired; sign in again"
+    _still_up_and_empty(client, service)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        (
+            {"user": "alice", "password": "wrong password", "workstation": "CR1"},
+            401,
+            "user name or password not recognised",
+        ),
+        (
+            {"user": "nobody", "password": PASSWORD, "workstation": "CR1"},
+            401,
+            "user name or password not recognised",
+        ),
+        (
+            {"user": "alice", "password": PASSWORD, "workstation": "cr 1!"},
+            400,
+            "workstation must be 2 to 8 capital letters or digits, e.g. CR1",
+        ),
+        (
+            {"user": "alice", "password": PASSWORD, "workstation": "CR1", "realm": "drill"},
+            400,
+            "realm 'drill' must be 'live' or 'exercise:<slug>'",
+        ),
+        ({"user": "alice"}, 400, "password: Field required"),
+    ],
+)
+def test_bad_sign_ins_are_refused(
+    client: httpx.Client, service: SyncService, body: object, status: int, expected: str
+) -> None:
+    assert expected in _error(client.post("/v1/auth/login", json=body), status)
+    _still_up_and_empty(client, service)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("after=-1", "query.after: Input should be greater than or equal to 0"),
+        ("limit=0", "query.limit: Input should be greater than or equal to 1"),
+        ("wait=600", "query.wait: Input should be less than or equal to 60"),
+        ("after=abc", "query.after: Input should be a valid integer"),
+    ],
+)
+def test_bad_pull_parameters_are_400(
+    client: httpx.Client, service: SyncService, query: str, expected: str
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    assert expected in _error(client.get(f"/v1/sync/pull?{query}", headers=headers), 400)
+    _still_up_and_empty(client, service)
+
+
+def test_an_exercise_sign_in_can_neither_push_nor_pull_live_events(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    live = _events(tmp_path)
+    live_token = _token(client)
+    client.post(
+        "/v1/sync/push",
+        json={"events": [e.to_wire() for e in live]},
+        headers={"Authorization": f"Bearer {live_token}"},
+    )
+    stored = service.backend.high_water()
+    exercise = {"Authorization": f"Bearer {_token(client, realm='exercise:flood')}"}
+
+    pull = client.get("/v1/sync/pull?realm=live", headers=exercise)
+    assert _error(pull, 403) == "this sign-in is for realm exercise:flood; it cannot read live"
+    own = client.get("/v1/sync/pull?realm=exercise:flood", headers=exercise).json()
+    assert own["events"] == []
+
+    more_live = _events(tmp_path / "again")
+    push = client.post(
+        "/v1/sync/push", json={"events": [e.to_wire() for e in more_live]}, headers=exercise
+    ).json()
+    assert {r["outcome"] for r in push["results"]} == {"rejected"}
+    assert push["results"][0]["reason"] == (
+        "belongs to realm live; this sign-in is for exercise:flood"
+    )
+    assert service.backend.high_water() == stored
+
+
+def test_a_live_sign_in_cannot_push_or_read_an_exercise(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    drill = _events(tmp_path, realm="exercise:flood")
+    live = {"Authorization": f"Bearer {_token(client)}"}
+    push = client.post(
+        "/v1/sync/push", json={"events": [e.to_wire() for e in drill]}, headers=live
+    ).json()
+    assert {r["outcome"] for r in push["results"]} == {"rejected"}
+    pull = client.get("/v1/sync/pull?realm=exercise:flood", headers=live)
+    assert _error(pull, 403) == "this sign-in is for realm live; it cannot read exercise:flood"
+    _still_up_and_empty(client, service)
+
+
+def test_a_council_user_may_not_push_a_police_only_event(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    secret = _events(tmp_path, visibility=Visibility.POLICE)
+    council = {"Authorization": f"Bearer {_token(client, user='bob')}"}
+    push = client.post(
+        "/v1/sync/push", json={"events": [e.to_wire() for e in secret]}, headers=council
+    ).json()
+    assert [r["outcome"] for r in push["results"]] == ["rejected", "rejected"]
+    assert push["results"][0]["reason"] == (
+        "not permitted: a corporation user may not send a police-only event"
+    )
+    _still_up_and_empty(client, service)
+
+
+def test_the_openapi_document_lists_the_api(client: httpx.Client) -> None:
+    document = client.get("/openapi.json").json()
+    assert {"/v1/auth/login", "/v1/sync/push", "/v1/sync/pull", "/v1/health"} <= set(
+        document["paths"]
+    )
+    assert json.dumps(document)  # a plain JSON document
+
+
+def test_a_batch_with_an_invalid_event_stores_the_rest_and_keeps_the_chain_whole(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    first = _events(tmp_path)[0]  # the incident's opening, CR1#1
+    author = Author("PC Jane Smith", Agency.POLICE, "CR1")
+
+    def link(draft: EventDraft, after: Event) -> Event:
+        return seal(
+            draft,
+            author,
+            event_id=uuid7(),
+            hlc="1795000000000-000001" if after is first else "1795000000000-000002",
+            recorded_at="2026-11-24T10:00:00.000Z",
+            device_seq=after.device_seq + 1,
+            prev_hash=after.content_hash,
+        )
+
+    bad = link(EventDraft("log.added", {"text": "   "}, incident_id=first.incident_id), first)
+    good = link(EventDraft("log.added", {"text": "On scene"}, incident_id=first.incident_id), bad)
+    headers = {"Authorization": f"Bearer {_token(client)}"}
+    body = {"events": [e.to_wire() for e in (first, bad, good)]}
+    results = client.post("/v1/sync/push", json=body, headers=headers).json()["results"]
+    assert [r["outcome"] for r in results] == ["accepted", "rejected", "accepted"]
+    assert results[1]["reason"] == "invalid: payload.text: must not be empty"
+    assert service.backend.high_water() == 2
+    chain = service.backend.chains("live")["CR1"]
+    assert [(seq, prev) for seq, prev, _ in chain] == [
+        (1, None),
+        (2, first.content_hash),
+        (3, bad.content_hash),
+    ]
+    # Sent again, it gets the same answer: refused, not a chain error.
+    again = client.post("/v1/sync/push", json=body, headers=headers).json()["results"]
+    assert [r["outcome"] for r in again] == ["duplicate", "rejected", "duplicate"]
+    assert again[1]["reason"] == results[1]["reason"]
+
+
+def test_a_server_that_accepts_but_never_answers_counts_as_unreachable() -> None:
+    """A half-open connection: the client gives up after its timeout and tries again later."""
+    import socket
+    import time
+
+    from osc_console.sync.client import HttpTransport, ServerUnreachableError
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        transport = HttpTransport(f"http://127.0.0.1:{port}", timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(ServerUnreachableError, match="cannot reach"):
+            transport.pull("token", "live", 0, 10, 0.0)
+        assert time.monotonic() - started < 5
+        transport.close()
