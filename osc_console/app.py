@@ -20,6 +20,13 @@ def run_console(args: argparse.Namespace) -> int:
     directory = data_dir(args.data_dir)
     workstation = workstation_code(directory, args.workstation)
     store = Store.open(store_path(directory, realm), realm)
+    ended = store.exercise_ended()  # joining a finished exercise says so
+    if ended is not None:
+        print(
+            f"osc-console: {realm} has ended ({ended.payload.get('reason')}): opened for "
+            "review; nothing more can be recorded in it",
+            file=sys.stderr,
+        )
     if args.demo and store.event_count() == 0:
         from osc_console.services.demo import DemoSpec, seed_store
 
@@ -52,12 +59,19 @@ def run_console(args: argparse.Namespace) -> int:
             sync = connect_sync(session, server)
             # Stopped before the store closes; a long-poll is cut short, so quitting is quick.
             app.aboutToQuit.connect(sync.stop)
+        from osc_console.ui.exercise.switch import RealmSwitcher
+
         window = MainWindow(session, settings=settings, sync=sync)
+        # File → Join exercise… opens another realm's store, sync and window in its place.
+        switcher = RealmSwitcher(settings, server=server)
+        switcher.adopt(window)
         window.show()
         if sync is not None:
             # After the first paint: the operator sees the queue before any network work.
             QtCore.QTimer.singleShot(0, sync.start)
-        return int(app.exec())
+        code = int(app.exec())
+        switcher.shutdown()
+        return code
     finally:
         if sync is not None:
             sync.stop()

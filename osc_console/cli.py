@@ -146,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--speed", type=float, default=1.0, help="exercise clock speed (600: 10 min/s)"
     )
+    report = xsub.add_parser(
+        "report",
+        help="an exercise's after-action timeline (injects against responses) as PDF or CSV",
+    )
+    _common(report, suppress=True)
+    report.add_argument("--format", required=True, choices=["pdf", "csv"])
+    report.add_argument("--out", required=True, help="file to write")
+    report.add_argument("--room", default=None, help="room named in the PDF header")
 
     command("check", "verify the log, the chains and rebuild every projection to compare")
     cli_sync.add_commands(command, _Parser)
@@ -358,6 +366,7 @@ def _export(args: argparse.Namespace) -> int:
         write_csv,
         write_pdf,
     )
+    from osc_console.services.exercise import codeword_of
     from osc_console.services.shifts import build_shift_log, configured_patterns
 
     patterns = configured_patterns()
@@ -374,10 +383,11 @@ def _export(args: argparse.Namespace) -> int:
         check_writable(out)  # before the store is read: fail fast on a wrong path
         with _open_store(args) as store:
             log = build_shift_log(store, day, pattern.name, viewer, patterns=patterns)
+            codeword = codeword_of(store)  # an exercise's export says so on every page
         if args.format == "pdf":
-            write_pdf(log, out, room=args.room or DEFAULT_ROOM)
+            write_pdf(log, out, room=args.room or DEFAULT_ROOM, codeword=codeword)
         else:
-            write_csv(log, out)
+            write_csv(log, out, codeword=codeword)
     except ReportError as exc:
         raise CommandError(str(exc)) from exc
     data = {
@@ -403,6 +413,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _exercise(args: argparse.Namespace) -> int:
+    if args.exercise_command == "report":
+        return _exercise_report(args)
     from osc_console.models.scenario import (
         Scenario,
         parse_scenario,
@@ -414,6 +426,7 @@ def _exercise(args: argparse.Namespace) -> int:
         CONTROL_WORKSTATION,
         ExerciseRun,
         Released,
+        check_codeword_free,
     )
 
     path = Path(args.scenario).expanduser()
@@ -453,8 +466,11 @@ def _exercise(args: argparse.Namespace) -> int:
             print(released.line(), flush=True)
 
     directory = _data_dir(args)
+    if directory.is_dir():
+        check_codeword_free(directory, scenario)
     with Store.open(store_path(directory, scenario.realm), scenario.realm) as store:
         run = ExerciseRun(store, scenario, author, speed=args.speed)
+        run.start()  # refused (already started, or ended) before anything is printed
         if not as_json:
             print(f"{scenario.codeword} — {scenario.name} ({scenario.realm}) into {store.path}")
         try:
@@ -471,6 +487,25 @@ def _exercise(args: argparse.Namespace) -> int:
             f"{scenario.codeword}"
         )
     return 0 if summary.pending == 0 else 1
+
+
+def _exercise_report(args: argparse.Namespace) -> int:
+    from osc_console.reports.after_action import export
+    from osc_console.reports.shift_report import ReportError, check_writable
+    from osc_console.services.exercise import after_action_of, exercise_store_path
+
+    viewer = parse_agency(getattr(args, "agency", None))
+    path, realm = exercise_store_path(_data_dir(args), getattr(args, "realm", None))
+    out = Path(args.out).expanduser()
+    try:
+        check_writable(out)  # before the store is read: fail fast on a wrong path
+        with Store.open(path, realm) as store:
+            timeline = after_action_of(store, viewer)
+        data, text = export(timeline, args.format, out, room=args.room)
+    except ReportError as exc:
+        raise CommandError(str(exc)) from exc
+    _emit(args, data, text)
+    return 0
 
 
 def _console(args: argparse.Namespace) -> int:

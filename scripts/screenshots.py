@@ -42,8 +42,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--incidents", type=int, default=3000)
     parser.add_argument("--themes", nargs="+", default=["dark", "light"])
+    parser.add_argument("--shots", nargs="+", default=["main", "exercise"])
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if "exercise" in args.shots:
+        exercise_shots(args.out)
+    if "main" not in args.shots:
+        return
 
     from osc_console.ui.qt import QtCore, QtWidgets
 
@@ -79,6 +84,114 @@ def main() -> None:
         window.close()
         session.worker.shutdown()
     store.close()
+
+
+def exercise_shots(out: Path) -> None:
+    """A player's console during the shipped exercise, and exercise control's panel.
+
+    Exercise control plays "Bank Deluge" at 600x from its panel to about T+18:00 and pauses;
+    a police dispatcher has answered the first injects; exercise control has sent a message.
+    """
+    from osc_console.models.events import Author
+    from osc_console.models.scenario import load_shipped
+    from osc_console.paths import store_path
+    from osc_console.services.exercise import RunState
+    from osc_console.services.incidents import IncidentService
+    from osc_console.ui.exercise.control_panel import ExerciseControlPanel
+    from osc_console.ui.main_window import MainWindow
+    from osc_console.ui.qt import QtCore, QtWidgets
+    from osc_console.ui.session import ConsoleSession
+    from osc_console.ui.signals import AppSignals
+    from osc_console.ui.tasks import DbWorker
+    from osc_console.ui.theme import apply_theme
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    assert isinstance(app, QtWidgets.QApplication)
+    apply_theme(app, "dark")
+    scenario = load_shipped("city-flood")
+    realm = scenario.realm
+    folder = Path(tempfile.mkdtemp(prefix="osc-exercise-shots-"))
+    os.environ["OSC_CONFIG_DIR"] = str(folder / "config")
+    path = store_path(folder, realm)
+
+    planner = ConsoleSession(Store.open(path, realm), DbWorker(), AppSignals(), "EXCON")
+    planner.sign_in(User("R. Okafor", Agency.CORPORATION, Role.PLANNER))
+    panel = ExerciseControlPanel(planner)
+    panel.resize(1180, 640)
+    panel.show()
+    panel.load_shipped("city-flood")
+    _wait(app, lambda: panel.run is not None)
+    panel.set_speed(600.0)
+    panel.start()
+    _wait(app, lambda: 8 in panel.model.released, seconds=20)
+    panel.pause()
+    _wait(app, lambda: panel.snapshot is not None and panel.snapshot.state is RunState.PAUSED)
+    _settle(app, planner)
+
+    # The players answer from their own workstations (their own connections to the file).
+    with Store.open(path, realm) as desk_store:
+        police = IncidentService(desk_store, Author("PC J. Smith", Agency.POLICE, "CR1", realm))
+        council = IncidentService(
+            desk_store, Author("S. Adeyemi", Agency.CORPORATION, "CC2", realm)
+        )
+        released = {r.inject.id: r.incident_ref for r in panel.model.released.values()}
+        main_ref, subway_ref = released["main"], released["subway"]
+        highways_ref = released["highways"]
+        assert main_ref is not None
+        assert subway_ref is not None
+        assert highways_ref is not None
+        police.add_log(main_ref, "Cordon requested at Bank junction; RVP Mansion House")
+        police.assign(main_ref, "POL-RESP-A", note="Inner cordon Bank junction")
+        police.assign(subway_ref, "POL-RESP-B")
+        council.assign(highways_ref, "COL-HWY", note="Inspector to Poultry; road closure")
+        council.add_log(main_ref, "Highways: diversions via Queen Victoria Street set up")
+    panel.send_message("Gold coordinating group at Guildhall at T+55: prepare a summary")
+    _settle(app, planner)
+    panel.table.selectRow(9)
+    _settle(app, planner)
+
+    player = ConsoleSession(Store.open(path, realm), DbWorker(), AppSignals(), "CR1")
+    player.sign_in(User("PC J. Smith", Agency.POLICE, Role.DISPATCHER))
+    settings = QtCore.QSettings(str(folder / "player.ini"), QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(player, settings=settings)
+    window.resize(1600, 960)
+    window.show()
+    _settle(app, player)
+    state = player.store.incident_by_ref(main_ref)
+    assert state is not None
+    window.queue.select_incident(state.id)
+    banner = window.banner
+    assert banner is not None
+    _wait(app, lambda: "Gold coordinating group" in banner.text(), seconds=10)
+    _settle(app, player)
+    for widget, name in ((window, "exercise.png"), (panel, "exercise-control.png")):
+        widget.grab().save(str(out / name))
+        print(f"wrote {out / name}")
+    for widget in (window, panel):  # gone (with their timers) before their workers stop
+        widget.close()
+        widget.deleteLater()
+    for session in (player, planner):
+        _settle(app, session)
+    for session in (player, planner):
+        session.worker.shutdown()
+        session.store.close()
+
+
+def _wait(app: object, done: object, seconds: float = 10) -> None:
+    """Run the event loop until ``done()`` (the panel's steps run on its worker)."""
+    import time
+
+    from osc_console.ui.qt import QtCore, QtWidgets
+
+    assert isinstance(app, QtWidgets.QApplication)
+    assert callable(done)
+    deadline = time.monotonic() + seconds
+    loop = QtCore.QEventLoop()
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the console did not get there in time")
+        QtCore.QTimer.singleShot(20, loop.quit)
+        loop.exec()
 
 
 def _settle(app: object, session: object) -> None:

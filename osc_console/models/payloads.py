@@ -50,6 +50,13 @@ class Kind(StrEnum):
     SHIFT_SIGNED_OFF = "shift.signed_off"
     SHIFT_HANDOVER = "shift.handover"
     SHIFT_HANDOVER_ACKNOWLEDGED = "shift.handover_acknowledged"
+    EXERCISE_STARTED = "exercise.started"
+    EXERCISE_PAUSED = "exercise.paused"
+    EXERCISE_RESUMED = "exercise.resumed"
+    EXERCISE_SPEED_CHANGED = "exercise.speed_changed"
+    EXERCISE_INJECT_RELEASED = "exercise.inject_released"
+    EXERCISE_MESSAGE = "exercise.message"
+    EXERCISE_STOPPED = "exercise.stopped"
 
 
 # Kinds that change what an incident *is*; on a joint incident these stay joint, so every
@@ -269,6 +276,53 @@ def _shift_fields(note: FieldSpec) -> tuple[FieldSpec, ...]:
     return (FieldSpec("shift_date", _shift_date), FieldSpec("shift", _shift_name), note)
 
 
+MAX_SPEED = 10_000_000.0  # the exercise clock's fastest speed (tests play 40 min in ms)
+MAX_EXERCISE_SECONDS = 7 * 24 * 3600  # a week of exercise time is more than any exercise
+
+
+def _speed(value: Any, _: ReferenceData) -> None:
+    if not _is_number(value) or not 0 < value <= MAX_SPEED:
+        raise ValueError(f"must be a number more than 0 and at most {MAX_SPEED:g}")
+
+
+def _exercise_seconds(value: Any, _: ReferenceData) -> None:
+    if not _is_number(value) or not 0 <= value <= MAX_EXERCISE_SECONDS:
+        raise ValueError(f"must be seconds of exercise time from 0 to {MAX_EXERCISE_SECONDS}")
+
+
+def _count(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100_000:
+        raise ValueError("must be a whole number from 0")
+
+
+def _inject_number(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
+        raise ValueError("must be an inject number from 1")
+
+
+def _flag(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+
+
+def _inject_kind(value: Any, _: ReferenceData) -> None:
+    allowed = ("incident", "log", "message", "methane")
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+
+
+def _offset_label(value: Any, ref: ReferenceData) -> None:
+    _text(20)(value, ref)
+    if not re.match(r"^T\+\d+:\d{2}(:\d{2})?$", value):
+        raise ValueError("must be an exercise time like T+04:30")
+
+
+def _clock_fields() -> tuple[FieldSpec, ...]:
+    """Every lifecycle event says where the exercise clock stood, so a player's console
+    (and the after-action) can rebuild the clock from the events alone."""
+    return (FieldSpec("exercise_seconds", _exercise_seconds), FieldSpec("speed", _speed))
+
+
 SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
     Kind.INCIDENT_OPENED: {
         1: (
@@ -355,13 +409,67 @@ SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
             FieldSpec("note", _text(MAX_TEXT, allow_empty=True), required=False, nullable=True)
         )
     },
+    Kind.EXERCISE_STARTED: {
+        1: (
+            FieldSpec("scenario", _text(MAX_SHORT)),
+            FieldSpec("codeword", _text(MAX_SHORT)),
+            FieldSpec("start", _iso),
+            FieldSpec("duration_seconds", _exercise_seconds),
+            FieldSpec("injects", _count),
+            *_clock_fields(),
+        )
+    },
+    Kind.EXERCISE_PAUSED: {1: _clock_fields()},
+    Kind.EXERCISE_RESUMED: {1: _clock_fields()},
+    Kind.EXERCISE_SPEED_CHANGED: {1: _clock_fields()},
+    Kind.EXERCISE_INJECT_RELEASED: {
+        1: (
+            FieldSpec("inject", _inject_number),
+            FieldSpec("at", _offset_label),
+            FieldSpec("inject_kind", _inject_kind),
+            FieldSpec("title", _text(MAX_SUMMARY)),
+            FieldSpec("early", _flag),
+            FieldSpec("incident_id", _uuid, required=False, nullable=True),
+            FieldSpec("incident_ref", _ref, required=False, nullable=True),
+            *_clock_fields(),
+        )
+    },
+    Kind.EXERCISE_MESSAGE: {
+        1: (
+            FieldSpec("text", _text(MAX_TEXT)),
+            FieldSpec("inject", _inject_number, required=False, nullable=True),
+            *_clock_fields(),
+        )
+    },
+    Kind.EXERCISE_STOPPED: {
+        1: (
+            FieldSpec("reason", _text(MAX_TEXT)),
+            FieldSpec("emergency", _flag),
+            *_clock_fields(),
+        )
+    },
 }
 
 # Kinds about a shift, not an incident: incident_id is None; the payload names the shift.
 SHIFT_KINDS = frozenset(
     {Kind.SHIFT_SIGNED_OFF, Kind.SHIFT_HANDOVER, Kind.SHIFT_HANDOVER_ACKNOWLEDGED}
 )
-INCIDENT_FREE_KINDS = frozenset(SHIFT_KINDS)
+# An exercise's own life (start, pause, injects, messages, stop): only ever in an exercise
+# realm, never about one incident.
+EXERCISE_KINDS = frozenset(k for k in Kind if k.value.startswith("exercise."))
+INCIDENT_FREE_KINDS = frozenset(SHIFT_KINDS | EXERCISE_KINDS)
+
+
+def check_realm(kind: str, realm: str) -> None:
+    """Refuse an exercise event outside an exercise realm: the live log never holds one.
+
+    Checked on every local write and every received event (client store and server alike),
+    so exercise control traffic cannot reach live data by any path.
+    """
+    if kind in EXERCISE_KINDS and not realm.startswith("exercise:"):
+        raise ValidationError(
+            "realm", f"{kind} belongs to an exercise realm (exercise:<slug>), not {realm}"
+        )
 
 
 # The field names of each schema, computed once: validation runs for every synced event.

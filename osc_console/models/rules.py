@@ -18,7 +18,7 @@ from osc_console.models.incident import (
     AssignmentStatus,
     Status,
 )
-from osc_console.models.payloads import INCIDENT_FREE_KINDS, STATE_KINDS, Kind
+from osc_console.models.payloads import INCIDENT_FREE_KINDS, STATE_KINDS, Kind, check_realm
 from osc_console.models.projection import IncidentState
 
 # Kinds still accepted on a closed incident: late notes and decisions are part of the record.
@@ -45,6 +45,7 @@ def check_draft(
     ``entry_incident`` answers which incident a log entry or decision belongs to (None if it
     is not held), so an amendment can only point at an entry of its own incident.
     """
+    check_realm(draft.kind, author.realm)
     if not can_see(author.agency, Visibility(draft.visibility)):
         raise ValidationError(
             "visibility",

@@ -130,10 +130,15 @@ class Scenario:
     duration: timedelta
     injects: tuple[Inject, ...] = field(default_factory=tuple)
     source_name: str = "scenario"
+    codeword_line: int | None = None  # for messages about the codeword found elsewhere
 
     @property
     def realm(self) -> str:
         return f"exercise:{self.slug}"
+
+    def codeword_error(self, message: str) -> ScenarioError:
+        """An error about the codeword, named by file, line and field like every other."""
+        return _Where(self.source_name, self.codeword_line, None).error("codeword", message)
 
     def inject(self, inject_id: str) -> Inject:
         for inject in self.injects:
@@ -522,6 +527,7 @@ def parse_scenario(
         duration=duration,
         injects=tuple(injects),
         source_name=source_name,
+        codeword_line=_top_line(text, "codeword"),
     )
 
 

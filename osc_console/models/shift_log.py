@@ -16,7 +16,7 @@ from osc_console.models.agencies import Agency, Classification
 from osc_console.models.clock import LONDON, from_iso, local_label
 from osc_console.models.events import Event
 from osc_console.models.incident import AssignmentStatus, Grade, Status
-from osc_console.models.payloads import SHIFT_KINDS, Kind
+from osc_console.models.payloads import EXERCISE_KINDS, SHIFT_KINDS, Kind
 from osc_console.models.reference import ReferenceData
 from osc_console.models.shifts import ShiftWindow
 
@@ -269,6 +269,13 @@ _KIND_LABELS = {
     Kind.SHIFT_HANDOVER: "Handover",
     Kind.SHIFT_HANDOVER_ACKNOWLEDGED: "Handover acknowledged",
     Kind.SHIFT_SIGNED_OFF: "Signed off",
+    Kind.EXERCISE_STARTED: "Exercise started",
+    Kind.EXERCISE_PAUSED: "Exercise paused",
+    Kind.EXERCISE_RESUMED: "Exercise resumed",
+    Kind.EXERCISE_SPEED_CHANGED: "Clock speed",
+    Kind.EXERCISE_INJECT_RELEASED: "Inject",
+    Kind.EXERCISE_MESSAGE: "Message",
+    Kind.EXERCISE_STOPPED: "Exercise stopped",
 }
 
 
@@ -345,4 +352,23 @@ def describe(event: Event, reference: ReferenceData, teams: Mapping[str, str] | 
         note = p.get("note") or ""
         what = f"the {p.get('shift', '')} shift of {p.get('shift_date', '')}"
         return f"{what}: {note}" if note else what
+    if kind in EXERCISE_KINDS:
+        return _exercise_text(kind, p)
     return f"{kind}: {p}"
+
+
+def _exercise_text(kind: str, p: Mapping[str, Any]) -> str:
+    """An exercise's own events in words (shift logs and after-action reports alike)."""
+    if kind == Kind.EXERCISE_STARTED:
+        return f"{p.get('scenario')} ({p.get('injects')} injects), codeword {p.get('codeword')}"
+    if kind == Kind.EXERCISE_SPEED_CHANGED:
+        return f"the exercise clock now runs at {p.get('speed')}×"
+    if kind == Kind.EXERCISE_MESSAGE:
+        return f"to the players: {p.get('text')}"
+    if kind == Kind.EXERCISE_INJECT_RELEASED:
+        early = " (released early)" if p.get("early") else ""
+        return f"inject {p.get('inject')} ({p.get('at')}){early}: {p.get('title')}"
+    if kind == Kind.EXERCISE_STOPPED:
+        why = "STOPPED FOR A REAL EMERGENCY" if p.get("emergency") else "ended"
+        return f"{why}: {p.get('reason')}"
+    return "the exercise clock " + ("stopped" if kind == Kind.EXERCISE_PAUSED else "runs again")

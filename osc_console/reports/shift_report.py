@@ -127,19 +127,27 @@ def csv_rows(log: ShiftLog) -> Iterator[list[str]]:
         ]
 
 
-def write_csv(log: ShiftLog, path: Path | str, *, progress: Progress | None = None) -> Path:
+def write_csv(
+    log: ShiftLog,
+    path: Path | str,
+    *,
+    progress: Progress | None = None,
+    codeword: str | None = None,
+) -> Path:
     """Write the shift's entries as UTF-8 CSV with a header row (:data:`CSV_COLUMNS`).
 
     Text is written exactly as recorded (it is evidence); a spreadsheet user opening it should
-    import it as text. Returns the path written.
+    import it as text. In an exercise, ``codeword`` leads every row (an ``exercise`` column),
+    so no excerpt can pass for live records. Returns the path written.
     """
     target = Path(path)
     total = len(log.entries)
+    lead = [codeword] if codeword else []
     with _atomic(target, "w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow([*(["exercise"] if codeword else []), *CSV_COLUMNS])
         for done, row in enumerate(csv_rows(log), start=1):
-            writer.writerow(row)
+            writer.writerow([*lead, *row])
             if progress is not None and (done % 500 == 0 or done == total):
                 progress(done, total)
     if progress is not None and total == 0:
@@ -406,8 +414,11 @@ def write_pdf(
     *,
     room: str = DEFAULT_ROOM,
     progress: Progress | None = None,
+    codeword: str | None = None,
 ) -> Path:
     """Write the shift report as an A4 PDF. Returns the path written.
+
+    In an exercise, ``codeword`` is printed in red at both ends of every page's top line.
 
     Every page carries the shift (name, date, local window with zone), the room, the duty
     manager, the protective marking (the highest classification shown) at top and bottom,
@@ -417,13 +428,15 @@ def write_pdf(
     target = Path(path)
     check_writable(target)
     _ensure_gui_application()
-    data = _render_pdf(log, room, progress)
+    data = _render_pdf(log, room, progress, codeword)
     with _atomic(target, "wb") as stream:
         stream.write(data)
     return target
 
 
-def _render_pdf(log: ShiftLog, room: str, progress: Progress | None) -> bytes:
+def _render_pdf(
+    log: ShiftLog, room: str, progress: Progress | None, codeword: str | None = None
+) -> bytes:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
     from PySide6.QtGui import (
         QColor,
@@ -498,6 +511,11 @@ def _render_pdf(log: ShiftLog, room: str, progress: Progress | None) -> bytes:
             painter.setPen(QColor("#000000"))
             painter.setFont(font(9.5, bold=True))
             painter.drawText(QRectF(0, 0, width, 5 * mm), Qt.AlignmentFlag.AlignCenter, marking)
+            if codeword:
+                painter.setPen(QColor("#b00020"))
+                for side in (Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight):
+                    painter.drawText(QRectF(0, 0, width, 5 * mm), side, codeword)
+                painter.setPen(QColor("#000000"))
             painter.setFont(font(10.5, bold=True))
             painter.drawText(QRectF(0, 5.5 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignLeft, title)
             painter.setFont(font(8))

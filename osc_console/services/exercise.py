@@ -6,27 +6,43 @@ planner can pause, resume and speed the exercise up. Injects are written by exer
 exercise's own store only: a run refuses any store whose realm is not ``exercise:<slug>``,
 so an exercise event can never reach live data.
 
-Messages to the players are not events (no event kind fits a broadcast); they are returned
-by :meth:`ExerciseRun.release` for the caller (command line, control panel) to show.
+The exercise's own life is recorded as events too, so every player's console sees it arrive
+through its store (and, with a server, through sync): ``exercise.started`` (scenario, codeword,
+clock), ``exercise.paused`` / ``resumed`` / ``speed_changed``, ``exercise.message`` (a message
+to the players), ``exercise.inject_released`` (which inject, when, what it wrote: the
+after-action's marks) and ``exercise.stopped``, after which the store accepts nothing more.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from osc_console.models.agencies import Agency, Visibility
 from osc_console.models.clock import from_iso, now_utc, to_iso
 from osc_console.models.errors import DomainError
-from osc_console.models.events import Author, Event
+from osc_console.models.events import Author, Event, EventDraft
+from osc_console.models.exercise_log import (
+    AfterActionTimeline,
+    ExerciseStatus,
+    Phase,
+    after_action_timeline,
+    exercise_status,
+)
+from osc_console.models.incident import REALM_PATTERN
 from osc_console.models.payloads import Kind
 from osc_console.models.scenario import Inject, InjectKind, Scenario
+from osc_console.paths import store_path
 from osc_console.services.incidents import IncidentService, Location, NewIncident
+from osc_console.store.errors import StoreError
 from osc_console.store.event_store import Store
+from osc_console.store.exercise_queries import exercise_events
 
 CONTROL_WORKSTATION = "EXCON"
 CONTROL_ACTOR = "Exercise control"
@@ -145,11 +161,17 @@ class ExerciseRun:
         self.stop_reason: str | None = None
         self.released: dict[int, Released] = {}  # by inject number
         self._incidents: dict[str, str] = {}  # incident inject id -> incident id
+        # The exercise's own events this run wrote, in order (a caller's "what changed").
+        self.written: list[Event] = []
 
     # ---- the exercise clock ----------------------------------------------------------------
     @property
     def speed(self) -> float:
         return self._speed
+
+    @property
+    def clock_running(self) -> bool:
+        return self._anchor is not None
 
     def elapsed(self, now: datetime | None = None) -> timedelta:
         """Exercise time T since the start."""
@@ -162,40 +184,183 @@ class ExerciseRun:
         """The exercise clock as players see it: the scenario's start plus T."""
         return self.scenario.start + self.elapsed(now)
 
+    @classmethod
+    def take_over(
+        cls,
+        store: Store,
+        scenario: Scenario,
+        author: Author,
+        *,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> ExerciseRun:
+        """Exercise control again, after its console restarted in the middle of an exercise.
+
+        The run is rebuilt from the store's events as the players see it: the clock's reading
+        and speed, running or paused, and which injects are out (and the incidents they
+        opened), so the rest are released on time and none twice. A run not yet started is
+        simply ready; an ended exercise, or one started from another scenario, is refused.
+        """
+        run = cls(store, scenario, author, clock=clock)
+        events = exercise_events(store.conn)
+        status = exercise_status(scenario.realm, events)
+        if status.phase is Phase.NOT_STARTED:
+            return run
+        if status.phase is Phase.ENDED:
+            raise ExerciseError(
+                f"exercise {scenario.slug} has ended ({status.ended_reason}); "
+                "play the scenario again under a new slug"
+            )
+        if status.scenario != scenario.name or status.injects_total != len(scenario.injects):
+            raise ExerciseError(
+                f"exercise {scenario.slug} was started from another scenario "
+                f"({status.scenario!r}, {status.injects_total} injects), not {scenario.name!r}"
+            )
+        now = clock()
+        run._speed = status.speed
+        run._base = timedelta(seconds=status.seconds_at(now))
+        run._anchor = now if status.phase is Phase.RUNNING else None
+        run.state = RunState.RUNNING if status.phase is Phase.RUNNING else RunState.PAUSED
+        for event in events:
+            if event.kind != Kind.EXERCISE_INJECT_RELEASED:
+                continue
+            p = event.payload
+            number = int(p["inject"])
+            if not 1 <= number <= len(scenario.injects):
+                raise ExerciseError(
+                    f"the store names inject {number}, which {scenario.name!r} lacks"
+                )
+            inject = scenario.injects[number - 1]
+            written = tuple(e for e in (store.event(i) for i in event.refs) if e is not None)
+            run.released[number] = Released(
+                inject,
+                timedelta(seconds=float(p["exercise_seconds"])),
+                from_iso(event.recorded_at),
+                written,
+                p.get("incident_ref"),
+                bool(p["early"]),
+            )
+            if inject.id is not None and p.get("incident_id"):
+                run._incidents[inject.id] = str(p["incident_id"])
+        if not run.pending():
+            run.state = RunState.FINISHED
+        return run
+
     def start(self) -> None:
+        """Start the clock and tell every player (``exercise.started``).
+
+        Refused when this store's exercise has already been started or has ended: injects
+        would be released twice, and an ended exercise stays ended (start a new slug).
+        """
         if self.state is not RunState.READY:
             raise ExerciseError(f"the exercise has already been started ({self.state.value})")
+        held = exercise_status(self.scenario.realm, self._exercise_events())
+        if held.phase is Phase.ENDED:
+            raise ExerciseError(
+                f"exercise {self.scenario.slug} has ended ({held.ended_reason}); "
+                "play the scenario again under a new slug"
+            )
+        if held.phase is not Phase.NOT_STARTED:
+            raise ExerciseError(
+                f"exercise {self.scenario.slug} was already started in {self.store.path}; "
+                "its injects would be released twice"
+            )
         self._anchor = self._clock()
+        self._record(
+            Kind.EXERCISE_STARTED,
+            reading=self._base,
+            scenario=self.scenario.name,
+            codeword=self.scenario.codeword,
+            start=to_iso(self.scenario.start),
+            duration_seconds=self.scenario.duration.total_seconds(),
+            injects=len(self.scenario.injects),
+        )
         self.state = RunState.RUNNING
 
     def pause(self) -> None:
         self._require(RunState.RUNNING, "pause")
         self._base = self.elapsed()
         self._anchor = None
+        self._record(Kind.EXERCISE_PAUSED, reading=self._base)
         self.state = RunState.PAUSED
 
     def resume(self) -> None:
         self._require(RunState.PAUSED, "resume")
         self._anchor = self._clock()
+        self._record(Kind.EXERCISE_RESUMED, reading=self._base)
         self.state = RunState.RUNNING
 
     def set_speed(self, speed: float) -> None:
         new = _positive(speed)
+        if new == self._speed:
+            return
+        before = (self._base, self._anchor, self._speed)
         if self._anchor is not None:
             now = self._clock()
             self._base = self.elapsed(now)
             self._anchor = now
         self._speed = new
+        if self.state in (RunState.RUNNING, RunState.PAUSED):
+            try:
+                self._record(Kind.EXERCISE_SPEED_CHANGED, reading=self._base)
+            except BaseException:
+                self._base, self._anchor, self._speed = before
+                raise
 
-    def stop(self, reason: str) -> RunSummary:
-        """End the exercise at once (e.g. for a real emergency); nothing more is released."""
-        if self.state in (RunState.STOPPED, RunState.FINISHED):
+    def stop(self, reason: str, *, emergency: bool = False) -> RunSummary:
+        """End the exercise at once for every player (``exercise.stopped``): nothing more is
+        released, and their stores accept nothing more. ``emergency``: stopped for a real
+        incident, which every console says in so many words."""
+        if self.state is RunState.STOPPED:
             return self.summary()
+        why = reason.strip() or ("real emergency" if emergency else "stopped")
+        if self.state is not RunState.READY and self.store.exercise_ended() is None:
+            self._base = self.elapsed()
+            self._anchor = None
+            self._record(Kind.EXERCISE_STOPPED, reading=self._base, reason=why, emergency=emergency)
         self._base = self.elapsed()
         self._anchor = None
         self.state = RunState.STOPPED
-        self.stop_reason = reason.strip() or "stopped"
+        self.stop_reason = why
         return self.summary()
+
+    def send_message(self, text: str) -> Event:
+        """A message from exercise control to every player, kept in the exercise's log."""
+        if self.state not in (RunState.RUNNING, RunState.PAUSED, RunState.FINISHED):
+            raise ExerciseError(f"cannot send a message: the exercise is {self.state.value}")
+        if not text.strip():
+            raise ExerciseError("the message is empty")
+        return self._record(Kind.EXERCISE_MESSAGE, text=text.strip(), inject=None)
+
+    def _exercise_events(self) -> list[Event]:
+        return exercise_events(self.store.conn)
+
+    def _record(
+        self,
+        kind: Kind,
+        *,
+        reading: timedelta | None = None,
+        refs: tuple[str, ...] = (),
+        visibility: Visibility = Visibility.JOINT,
+        **payload: Any,
+    ) -> Event:
+        """Append one of the exercise's own events, stamped with the clock's ``reading``
+        (by default: now). Lifecycle steps pass the reading they fixed, because at a high
+        speed even the microseconds between two clock reads are whole exercise seconds."""
+        if reading is None:
+            reading = self.elapsed()
+        draft = EventDraft(
+            kind,
+            {
+                **payload,
+                "exercise_seconds": round(reading.total_seconds(), 3),
+                "speed": self._speed,
+            },
+            refs=refs,
+            visibility=visibility,
+        )
+        event, _ = self.store.append(draft, self._author_for(visibility))
+        self.written.append(event)
+        return event
 
     # ---- injects ---------------------------------------------------------------------------
     def pending(self) -> list[Inject]:
@@ -219,12 +384,21 @@ class ExerciseRun:
             raise ExerciseError(f"{inject.label}: already released")
         if inject not in self.scenario.injects:
             raise ExerciseError(f"{inject.label}: not an inject of {self.scenario.name!r}")
+        ended = self.store.exercise_ended()
+        if ended is not None:  # stopped from another console: this run ends too
+            self.state = RunState.STOPPED
+            self.stop_reason = str(ended.payload.get("reason", "stopped"))
+            raise ExerciseError(f"{inject.label}: the exercise has ended ({self.stop_reason})")
         wall = self._clock()
         elapsed = self.elapsed(wall)
         events: tuple[Event, ...] = ()
         ref: str | None = None
+        # The release mark is seen by whoever may see the incident: an inject about a
+        # police-only incident does not tell Corporation players what it was.
+        visibility = Visibility.JOINT
         if inject.kind is InjectKind.INCIDENT and inject.incident is not None:
             spec = inject.incident
+            visibility = spec.visibility
             service = IncidentService(self.store, self._author_for(spec.visibility))
             outcome = service.open_incident(
                 NewIncident(
@@ -257,12 +431,32 @@ class ExerciseRun:
                 incident_id, inject.log_text(), on_behalf_of=on_behalf_of
             )
             events, ref = outcome.events, outcome.incident.ref
+        elif inject.kind is InjectKind.MESSAGE:
+            events = (
+                self._record(
+                    Kind.EXERCISE_MESSAGE, reading=elapsed, text=inject.text, inject=inject.number
+                ),
+            )
+        incident_id = next((e.incident_id for e in events if e.incident_id), None)
+        self._record(
+            Kind.EXERCISE_INJECT_RELEASED,
+            reading=elapsed,
+            visibility=visibility,
+            refs=tuple(e.id for e in events),
+            inject=inject.number,
+            at=inject.at_label,
+            inject_kind=inject.kind.value,
+            title=_title(inject),
+            early=early,
+            incident_id=incident_id,
+            incident_ref=ref,
+        )
         released = Released(inject, elapsed, wall, events, ref, early)
         self.released[inject.number] = released
         if not self.pending():
+            # Every inject is out; the exercise clock runs on (as every player's does) until
+            # exercise control ends the exercise.
             self.state = RunState.FINISHED
-            self._base = elapsed
-            self._anchor = None
         return released
 
     def run_headless(
@@ -334,6 +528,17 @@ class ExerciseRun:
         return known.name if known else agency.label
 
 
+def _title(inject: Inject) -> str:
+    """One line naming an inject, for the after-action's marks."""
+    if inject.incident is not None:
+        text = inject.incident.summary
+    elif inject.methane is not None:
+        text = f"METHANE update: {inject.methane.major_incident}"
+    else:
+        text = inject.text.splitlines()[0] if inject.text else inject.kind.value
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
 def _positive(speed: float) -> float:
     value = float(speed)
     if not value > 0:
@@ -341,109 +546,88 @@ def _positive(speed: float) -> float:
     return value
 
 
-# ---- after-action --------------------------------------------------------------------------
+# ---- what every console reads ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    """How the players answered one incident inject."""
-
-    inject: Inject
-    incident_id: str | None
-    ref: str | None
-    released_at: str | None
-    first_action_at: str | None = None
-    first_action_kind: str | None = None
-    first_action_by: str | None = None
-    first_action_workstation: str | None = None
-
-    @property
-    def seconds(self) -> float | None:
-        """Wall seconds from the inject's release to the first player action."""
-        if self.released_at is None or self.first_action_at is None:
-            return None
-        return (from_iso(self.first_action_at) - from_iso(self.released_at)).total_seconds()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "inject": self.inject.number,
-            "id": self.inject.id,
-            "at": self.inject.at_label,
-            "incident_ref": self.ref,
-            "released_at": self.released_at,
-            "first_action_at": self.first_action_at,
-            "first_action_kind": self.first_action_kind,
-            "first_action_by": self.first_action_by,
-            "seconds": self.seconds,
-        }
+def status_of(store: Store) -> ExerciseStatus:
+    """The exercise held in ``store`` as every player sees it (live: never an exercise)."""
+    if not store.realm.startswith("exercise:"):
+        raise ExerciseError(f"{store.path} is the {store.realm} store, not an exercise's")
+    return exercise_status(store.realm, exercise_events(store.conn))
 
 
-@dataclass(frozen=True, slots=True)
-class AfterAction:
-    scenario: str
-    realm: str
-    responses: tuple[Response, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "realm": self.realm,
-            "responses": [r.to_dict() for r in self.responses],
-        }
+def codeword_of(store: Store) -> str | None:
+    """The codeword to stamp on every exported page, or None for live records."""
+    if not store.realm.startswith("exercise:"):
+        return None
+    return status_of(store).codeword
 
 
-def after_action(
-    store: Store, scenario: Scenario, *, control_workstation: str = CONTROL_WORKSTATION
-) -> AfterAction:
-    """For each incident inject, the time from its release to the players' first action.
+def after_action_of(store: Store, viewer: Agency) -> AfterActionTimeline:
+    """The after-action timeline of the exercise in ``store``, as ``viewer`` may see it.
 
-    Computed from the events alone: an incident opened by exercise control is matched to the
-    scenario's incident injects by summary, in file order; the first action is the earliest
-    recorded event on that incident from any other workstation (a log entry, an assignment,
-    a grade change, …).
+    Built from the events alone (no scenario file needed): the inject marks are the
+    ``exercise.inject_released`` events. A live store is refused: there is no exercise in it.
     """
-    check_exercise_store(store, scenario)
-    opened: list[Event] = []
-    by_incident: dict[str, list[Event]] = {}
-    for event in store.iter_events():
-        if event.incident_id is None:
-            continue
-        if event.kind == Kind.INCIDENT_OPENED and event.workstation == control_workstation:
-            opened.append(event)
-        elif event.workstation != control_workstation:
-            by_incident.setdefault(event.incident_id, []).append(event)
-    opened.sort(key=lambda e: (e.recorded_at, e.order_key))
-    return AfterAction(
-        scenario.name, scenario.realm, tuple(_responses(scenario.injects, opened, by_incident))
-    )
+    if not store.realm.startswith("exercise:"):
+        raise ExerciseError(
+            f"{store.path} is the {store.realm} store: an after-action report is only ever "
+            "made from an exercise's own store"
+        )
+    return after_action_timeline(store.realm, store.iter_events(), viewer, store.reference)
 
 
-def _responses(
-    injects: Iterable[Inject], opened: list[Event], by_incident: dict[str, list[Event]]
-) -> Iterable[Response]:
-    unused = list(opened)
-    for inject in injects:
-        if inject.incident is None:
+def exercise_store_path(directory: Path, realm: str | None) -> tuple[Path, str]:
+    """The store file of an exercise that exists here, or an ExerciseError saying why not
+    (no realm, the live realm, or no such exercise: an empty store is never created)."""
+    if not realm or not realm.startswith("exercise:") or not REALM_PATTERN.match(realm):
+        raise ExerciseError(
+            f"--realm must name an exercise (exercise:<slug>), not {realm or 'nothing'}: "
+            "an after-action report is only ever made from an exercise's own store"
+        )
+    path = store_path(directory, realm)
+    if not path.exists():
+        raise ExerciseError(f"no store for {realm} in {directory} (looked for {path.name})")
+    return path, realm
+
+
+def check_codeword_free(directory: Path, scenario: Scenario) -> None:
+    """Refuse, before anything starts, a codeword that another exercise held in this data
+    folder is still using: two exercises under one codeword cannot be told apart on a
+    screen or on paper. (An ended exercise's codeword may be used again.)"""
+    wanted = " ".join(scenario.codeword.split()).casefold()
+    for info in list_exercises(directory):
+        status = info.status
+        if info.realm == scenario.realm or status is None:
             continue
-        match = next(
-            (e for e in unused if e.payload.get("summary") == inject.incident.summary), None
-        )
-        if match is None:
-            yield Response(inject, None, None, None)
+        if status.phase in (Phase.NOT_STARTED, Phase.ENDED):
             continue
-        unused.remove(match)
-        actions = sorted(
-            by_incident.get(match.incident_id or "", []),
-            key=lambda e: (e.recorded_at, e.order_key),
-        )
-        first = actions[0] if actions else None
-        yield Response(
-            inject,
-            match.incident_id,
-            match.payload.get("ref"),
-            match.recorded_at,
-            first.recorded_at if first else None,
-            first.kind if first else None,
-            first.actor if first else None,
-            first.workstation if first else None,
-        )
+        if " ".join(status.codeword.split()).casefold() == wanted:
+            raise scenario.codeword_error(
+                f"{scenario.codeword!r} is already the codeword of {info.realm}, which is "
+                f"{status.phase.value}; give this exercise another"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseInfo:
+    """An exercise store found in the data folder, for File → Join exercise…"""
+
+    realm: str
+    path: str
+    status: ExerciseStatus | None
+    problem: str | None = None
+
+
+def list_exercises(directory: Path) -> list[ExerciseInfo]:
+    """Every ``exercise-<slug>.db`` in the data folder with its status; a file that cannot
+    be read is listed with the reason, so the planner sees why it cannot be joined."""
+    found: list[ExerciseInfo] = []
+    for path in sorted(directory.glob("exercise-*.db")):
+        realm = f"exercise:{path.stem.removeprefix('exercise-')}"
+        try:
+            with Store.open(path, realm) as store:
+                found.append(ExerciseInfo(realm, str(path), status_of(store)))
+        except (DomainError, StoreError, sqlite3.Error) as exc:
+            found.append(ExerciseInfo(realm, str(path), None, str(exc)))
+    return found

@@ -35,7 +35,7 @@ from osc_console.models.events import (
 )
 from osc_console.models.ids import uuid7
 from osc_console.models.incident import REALM_PATTERN
-from osc_console.models.payloads import Kind, is_known, validate_payload
+from osc_console.models.payloads import Kind, check_realm, is_known, validate_payload
 from osc_console.models.projection import IncidentState, fold, fold_key
 from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
@@ -191,6 +191,7 @@ class Store:
         events: list[Event] = []
         changes = ChangeSet()
         with self._write():
+            self._refuse_if_exercise_ended()
             for draft in drafts:
                 event, changed = self._append_one(draft, author)
                 events.append(event)
@@ -244,6 +245,29 @@ class Store:
         changes = self._project([event], loaded)
         self._index_pending()
         return event, changes
+
+    def exercise_ended(self) -> Event | None:
+        """The ``exercise.stopped`` event when this exercise store's exercise has ended."""
+        if self.realm == "live":
+            return None
+        row = self.conn.execute(
+            f"{rows.SELECT_EVENT} WHERE incident_id IS NULL AND kind = ? "
+            "ORDER BY hlc, workstation, id LIMIT 1",
+            (Kind.EXERCISE_STOPPED.value,),
+        ).fetchone()
+        return rows.row_event(row) if row else None
+
+    def _refuse_if_exercise_ended(self) -> None:
+        """Once exercise control stops an exercise, no player can record anything more in it:
+        "stop exercise" ends it for everyone at once (events made before the stop and
+        arriving later by sync are still accepted: they happened in the exercise)."""
+        ended = self.exercise_ended()
+        if ended is not None:
+            reason = ended.payload.get("reason", "stopped")
+            raise DomainError(
+                f"the exercise {self.realm.partition(':')[2]} has ended ({reason}); "
+                "nothing more can be recorded in it"
+            )
 
     def _entry_incident(self, entry_id: str) -> str | None:
         row = self.conn.execute(
@@ -449,6 +473,10 @@ class Store:
     def _remote_problem(self, event: Event, payload_json: str) -> str | None:
         if event.realm != self.realm:
             return f"belongs to realm {event.realm}, not {self.realm}"
+        try:
+            check_realm(event.kind, event.realm)
+        except ValidationError as exc:
+            return str(exc)
         if event_hash(event, payload_json) != event.content_hash:
             return "content hash does not match the event"
         if is_known(event.kind, event.schema):

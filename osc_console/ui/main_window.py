@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from osc_console.models.clock import LONDON
 from osc_console.models.users import Action
 from osc_console.paths import window_settings_path
+from osc_console.ui.exercise.banner import ExerciseBanner
+from osc_console.ui.exercise.mode import ExerciseMode
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.queue.panel import QueuePanel
 from osc_console.ui.session import ConsoleSession
@@ -103,22 +105,6 @@ class HeaderBar(QtWidgets.QFrame):
         self.clock.setText(f"{local:%H:%M:%S} {local.tzname()} ({now:%H:%M}Z)")
 
 
-class ExerciseBanner(QtWidgets.QFrame):
-    """Full width and impossible to hide while the console is in an exercise realm."""
-
-    def __init__(self, realm: str) -> None:
-        super().__init__()
-        self.setProperty("role", "banner")
-        layout = QtWidgets.QHBoxLayout(self)
-        label = QtWidgets.QLabel(f"EXERCISE EXERCISE EXERCISE — {realm.partition(':')[2]}")
-        label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        label.setStyleSheet(
-            "color: white; font-weight: 800; font-size: 13pt; background: transparent;"
-        )
-        label.setAccessibleName("Exercise banner")
-        layout.addWidget(label)
-
-
 class MainWindow(QtWidgets.QMainWindow):
     detail_ready = QtCore.Signal()
 
@@ -170,6 +156,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions_by_name: dict[str, QtGui.QAction] = {}
         self._build_actions()
         self._build_menus_and_toolbar()
+        self.exercise_mode = ExerciseMode(self)  # join / control / banner updates
         self._build_status_bar()
         self._wire()
         self._restore_layout()

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from osc_console.cli import main
+from osc_console.models.agencies import Agency
+from osc_console.models.events import Author
 from osc_console.models.scenario import load_shipped, shipped_scenario_text
+from osc_console.services.exercise import ExerciseRun
 from osc_console.store.event_store import Store
 
 FAST = ("--speed", "1000000")  # 40 exercise minutes in a few milliseconds
@@ -37,13 +40,15 @@ def test_shipped_scenario_by_name(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert lines[0].startswith("EXERCISE EXERCISE EXERCISE — Bank Deluge")
     assert len(lines) == len(scenario.injects) + 2
     assert "T+00:00  incident opened" in lines[1]
-    assert lines[-1].startswith("finished: 14 injects released, 0 pending, 12 events")
+    # 12 incident and log events, 2 messages to the players
+    assert lines[-1].startswith("finished: 14 injects released, 0 pending, 14 events")
 
     assert live_events(data) == 0
     assert not (data / "live.db").exists()
     with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
         events = list(store.iter_events())
-    assert len(events) == 12
+    # ... and the start, and one release mark per inject
+    assert len(events) == 14 + 1 + 14
     assert {e.realm for e in events} == {"exercise:city-flood"}
 
 
@@ -129,3 +134,48 @@ def test_refusals(
     assert message in err
     assert err.count("\n") == 1
     assert not data.exists()
+
+
+def test_playing_an_exercise_twice_is_refused_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "osc"
+    code, _, _ = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert code == 0
+    with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
+        before = store.event_count()
+    code, out, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert (code, out) == (1, "")
+    assert err.startswith("osc-console: error: exercise city-flood was already started in ")
+    assert err.rstrip().endswith("its injects would be released twice")
+    assert err.count("\n") == 1
+    with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
+        assert store.event_count() == before
+
+
+def test_a_codeword_another_running_exercise_uses_is_refused_with_its_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "osc"
+    code, _, _ = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
+    assert code == 0  # all injects out, but nobody has ended it: still running
+    second = tmp_path / "river.toml"
+    text = shipped_scenario_text("city-flood").replace('slug = "city-flood"', 'slug = "river"')
+    second.write_text(text.replace("EXERCISE EXERCISE EXERCISE", "exercise  Exercise EXERCISE"))
+    code, out, err = osc(capsys, "exercise", "run", str(second), "--data-dir", str(data), *FAST)
+    assert (code, out) == (1, "")
+    assert err == (
+        "osc-console: error: river.toml, line 11, codeword: 'exercise  Exercise EXERCISE' is "
+        "already the codeword of exercise:city-flood, which is running; give this exercise "
+        "another\n"
+    )
+    assert not (data / "exercise-river.db").exists()
+
+    # Once that exercise has ended, its codeword may be used again.
+    with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
+        run = ExerciseRun.take_over(
+            store, load_shipped("city-flood"), Author("Ana", Agency.POLICE, "EXCON")
+        )
+        run.stop("ENDEX")
+    code, _, err = osc(capsys, "exercise", "run", str(second), "--data-dir", str(data), *FAST)
+    assert (code, err) == (0, "")

@@ -31,11 +31,14 @@ from osc_console.models.events import (
     seal,
 )
 from osc_console.models.payloads import (
+    EXERCISE_KINDS,
+    INCIDENT_FREE_KINDS,
     MAX_SHORT,
     MAX_SUMMARY,
     MAX_TEXT,
     SCHEMAS,
     Kind,
+    check_realm,
     latest_schema,
     validate_payload,
 )
@@ -74,6 +77,41 @@ VALID: dict[str, dict[str, Any]] = {
     Kind.SHIFT_SIGNED_OFF: {"shift_date": "2026-11-22", "shift": "Night", "note": ""},
     Kind.SHIFT_HANDOVER: {"shift_date": "2026-11-22", "shift": "late", "note": "Two still open"},
     Kind.SHIFT_HANDOVER_ACKNOWLEDGED: {"shift_date": "2026-11-22", "shift": "late"},
+    Kind.EXERCISE_STARTED: {
+        "scenario": "Bank Deluge",
+        "codeword": "EXERCISE EXERCISE EXERCISE",
+        "start": "2026-11-24T08:30:00.000Z",
+        "duration_seconds": 2700,
+        "injects": 14,
+        "exercise_seconds": 0,
+        "speed": 1,
+    },
+    Kind.EXERCISE_PAUSED: {"exercise_seconds": 120.5, "speed": 1},
+    Kind.EXERCISE_RESUMED: {"exercise_seconds": 120.5, "speed": 1},
+    Kind.EXERCISE_SPEED_CHANGED: {"exercise_seconds": 300, "speed": 4},
+    Kind.EXERCISE_INJECT_RELEASED: {
+        "inject": 3,
+        "at": "T+05:00",
+        "inject_kind": "incident",
+        "title": "Water pouring down the Bank station stairs",
+        "early": False,
+        "incident_id": ASSIGNMENT,
+        "incident_ref": "20261124-EXCON-0002",
+        "exercise_seconds": 300,
+        "speed": 4,
+    },
+    Kind.EXERCISE_MESSAGE: {
+        "text": "Gold group at T+55",
+        "inject": 14,
+        "exercise_seconds": 2400,
+        "speed": 1,
+    },
+    Kind.EXERCISE_STOPPED: {
+        "reason": "Real incident at Liverpool Street",
+        "emergency": True,
+        "exercise_seconds": 900,
+        "speed": 1,
+    },
 }
 
 
@@ -599,3 +637,40 @@ def test_drafts_default_to_joint_official_entries() -> None:
     assert sealed.classification == Classification.OFFICIAL.value
     assert sealed.kind == "log.added"
     assert sealed.schema == 1
+
+
+# ---- exercise kinds ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "value", "message"),
+    [
+        (Kind.EXERCISE_SPEED_CHANGED, "speed", 0, "must be a number more than 0"),
+        (Kind.EXERCISE_SPEED_CHANGED, "speed", True, "must be a number more than 0"),
+        (Kind.EXERCISE_PAUSED, "exercise_seconds", -1, "must be seconds of exercise time"),
+        (Kind.EXERCISE_INJECT_RELEASED, "at", "5 minutes", "must be an exercise time like"),
+        (Kind.EXERCISE_INJECT_RELEASED, "inject", 0, "must be an inject number from 1"),
+        (Kind.EXERCISE_INJECT_RELEASED, "inject_kind", "fire", "'fire' is not one of"),
+        (Kind.EXERCISE_STOPPED, "emergency", "yes", "must be true or false"),
+        (Kind.EXERCISE_STOPPED, "reason", "  ", "must not be empty"),
+        (Kind.EXERCISE_STARTED, "start", "tomorrow", "must be an ISO 8601 UTC time"),
+    ],
+)
+def test_exercise_payloads_name_the_wrong_field(
+    kind: str, name: str, value: Any, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=f"^payload.{name}: {re.escape(message)}"):
+        check(kind, valid(kind, **{name: value}))
+
+
+@pytest.mark.parametrize("kind", sorted(EXERCISE_KINDS))
+def test_exercise_kinds_belong_to_exercise_realms_only(kind: str) -> None:
+    check_realm(kind, "exercise:city-flood")
+    with refused(f"realm: {kind} belongs to an exercise realm (exercise:<slug>), not live"):
+        check_realm(kind, "live")
+    assert kind in INCIDENT_FREE_KINDS
+
+
+def test_incident_kinds_are_allowed_in_every_realm() -> None:
+    for realm in ("live", "exercise:city-flood"):
+        check_realm(Kind.LOG_ADDED, realm)

@@ -11,6 +11,7 @@ import pytest
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import from_iso
 from osc_console.models.events import Author
+from osc_console.models.exercise_log import Phase, exercise_status
 from osc_console.models.payloads import Kind
 from osc_console.models.scenario import InjectKind, Scenario, load_shipped
 from osc_console.paths import store_path
@@ -19,7 +20,7 @@ from osc_console.services.exercise import (
     ExerciseError,
     ExerciseRun,
     RunState,
-    after_action,
+    after_action_of,
 )
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
@@ -105,12 +106,15 @@ def test_shipped_scenario_at_high_speed_arrives_on_time(
         expected = WALL_START + inject.at / speed
         assert abs(released.wall_time - expected) < timedelta(milliseconds=1)
         assert abs(released.exercise_time - inject.at) < timedelta(seconds=1)
-        if inject.kind is InjectKind.MESSAGE:
-            assert released.events == ()
-            continue
         assert len(released.events) == 1
         written += 1
         event = exercise_store.event(released.events[0].id)
+        if inject.kind is InjectKind.MESSAGE:
+            assert event is not None
+            assert event.kind == Kind.EXERCISE_MESSAGE
+            assert event.payload["text"] == inject.text
+            assert event.payload["inject"] == inject.number
+            continue
         assert event is not None
         assert event.realm == "exercise:city-flood"
         assert event.workstation == CONTROL_WORKSTATION
@@ -123,7 +127,24 @@ def test_shipped_scenario_at_high_speed_arrives_on_time(
             assert event.agency == (inject.agency or control.agency).value
             if inject.kind is InjectKind.METHANE:
                 assert event.payload["text"].startswith("METHANE\nM - Major incident:")
-    assert exercise_store.event_count() == written
+    # Each inject also recorded when it was released (the after-action's marks), and the
+    # start was announced: every other event is one of those.
+    releases = [e for e in exercise_store.iter_events() if e.kind == Kind.EXERCISE_INJECT_RELEASED]
+    assert [e.payload["inject"] for e in releases] == [i.number for i in scenario.injects]
+    for release, inject in zip(releases, scenario.injects, strict=True):
+        assert release.payload["at"] == inject.at_label
+        assert release.payload["exercise_seconds"] == pytest.approx(
+            inject.at.total_seconds(), abs=0.5
+        )
+        assert set(release.refs) == {e.id for e in run.released[inject.number].events}
+    assert exercise_store.event_count() == written + len(releases) + 1
+    status = exercise_status(scenario.realm, exercise_store.iter_events())
+    assert status.phase is Phase.RUNNING
+    assert status.codeword == scenario.codeword
+    assert status.injects_released == status.injects_total == len(scenario.injects)
+    assert [m.text for m in status.messages] == [
+        i.text for i in scenario.injects if i.kind is InjectKind.MESSAGE
+    ]
     assert not store_path(tmp_path, "live").exists()
 
 
@@ -197,29 +218,30 @@ def test_after_action_from_the_events(
     IncidentService(exercise_store, council).assign(subway.incident_ref, "COL-EP")
     released_subway = subway.wall_time
 
-    report = after_action(exercise_store, scenario)
-    assert [r.inject.id for r in report.responses] == [
-        "main",
-        "subway",
-        "highways",
-        "casualty",
-        "power",
-        "crowd",
+    report = after_action_of(exercise_store, Agency.POLICE)
+    incidents = [r for r in report.responses if r.inject_kind == "incident"]
+    assert [r.inject for r in incidents] == [
+        i.number for i in scenario.injects if i.kind is InjectKind.INCIDENT
     ]
-    main = report.responses[0]
-    assert main.ref == first.incident_ref
+    assert [r.title for r in incidents] == [
+        i.incident.summary for i in scenario.injects if i.incident is not None
+    ]
+    main = incidents[0]
+    assert main.incident_ref == first.incident_ref
     assert main.seconds == 90.0
     assert main.first_action_kind == Kind.LOG_ADDED
     assert main.first_action_by == "PC Jane Smith"
-    second = report.responses[1]
+    second = incidents[1]
     assert second.first_action_kind == Kind.ASSIGNMENT_MADE
     assert second.first_action_at is not None
     expected = (from_iso(second.first_action_at) - released_subway).total_seconds()
     assert second.seconds == pytest.approx(expected, abs=0.001)
-    assert all(r.seconds is None for r in report.responses[2:])  # no player touched them
+    assert all(r.seconds is None for r in incidents[2:])  # no player touched them
+    # Log, METHANE and message injects are marked, but no response time is asked of them.
+    assert all(r.seconds is None for r in report.responses if r.inject_kind != "incident")
     assert report.to_dict()["responses"][0]["seconds"] == 90.0
 
 
-def test_after_action_refuses_the_live_store(tmp_path: Path, scenario: Scenario) -> None:
+def test_after_action_refuses_the_live_store(tmp_path: Path) -> None:
     with Store.open(store_path(tmp_path, "live"), "live") as live, pytest.raises(ExerciseError):
-        after_action(live, scenario)
+        after_action_of(live, Agency.POLICE)

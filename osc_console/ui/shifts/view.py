@@ -808,11 +808,14 @@ class ShiftLogWindow(QtWidgets.QWidget):
         self.export_status.setText(f"Exporting {FORMATS[fmt][0]}…")
         progress = self._relay.progressed.emit  # called on the worker thread
 
-        def work(_store: Store) -> Path:
+        def work(store: Store) -> Path:
+            from osc_console.services.exercise import codeword_of
+
+            codeword = codeword_of(store)  # an exercise's report says so on every page
             try:
                 if fmt == "pdf":
-                    return write_pdf(log, path, progress=progress)
-                return write_csv(log, path, progress=progress)
+                    return write_pdf(log, path, progress=progress, codeword=codeword)
+                return write_csv(log, path, progress=progress, codeword=codeword)
             except ReportError as exc:  # a path problem is the operator's to fix, not a bug
                 raise DomainError(str(exc)) from exc
 
