@@ -16,8 +16,12 @@ from typing import Any
 from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.errors import ValidationError
 from osc_console.models.events import Event, canonical_json, event_hash
-from osc_console.models.payloads import is_known, validate_payload
+from osc_console.models.payloads import EXERCISE_KINDS, check_realm, is_known, validate_payload
 from osc_console.models.reference import ReferenceData
+
+# Who may start, pause, stop an exercise or speak to its players (the console offers these
+# only to planners; the server holds everyone else to it too).
+EXERCISE_CONTROL_ROLES = frozenset({"planner", "admin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,20 @@ def check_event(index: int, data: Any, caller: Caller, reference: ReferenceData)
             event,
             body,
             f"belongs to realm {event.realm}; this sign-in is for {caller.realm}",
+        )
+    try:
+        check_realm(event.kind, event.realm)
+    except ValidationError as exc:
+        return Checked(index, event_id, event, body, f"invalid: {exc}", chained=True)
+    if event.kind in EXERCISE_KINDS and caller.role not in EXERCISE_CONTROL_ROLES:
+        return Checked(
+            index,
+            event_id,
+            event,
+            body,
+            f"not permitted: only an exercise planner may send {event.kind} "
+            f"(this sign-in is a {caller.role})",
+            chained=True,
         )
     if not can_see(caller.agency, Visibility(event.visibility)):
         return Checked(

@@ -38,6 +38,7 @@ def service(backend: Backend) -> SyncService:
         ("carol", Agency.POLICE),
         ("dave", Agency.CORPORATION),
     )
+    add_users(made, ("erin", Agency.CORPORATION), role="planner")
     return made
 
 

@@ -161,9 +161,9 @@ def make_workstation(
 FAST_HASH = hash_password(PASSWORD, cost=2**4)
 
 
-def add_users(service: SyncService, *people: tuple[str, Agency]) -> None:
+def add_users(service: SyncService, *people: tuple[str, Agency], role: str = "dispatcher") -> None:
     for name, agency in people:
-        service.backend.add_user(ServerUser(name, agency, "dispatcher", FAST_HASH))
+        service.backend.add_user(ServerUser(name, agency, role, FAST_HASH))
 
 
 def http(url: str) -> HttpTransport:

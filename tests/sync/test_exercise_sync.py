@@ -32,7 +32,7 @@ def test_exercise_control_reaches_every_player_and_stop_ends_it_for_all(
     tmp_path: Path, server: ServerThread, service: SyncService
 ) -> None:
     control = make_workstation(
-        tmp_path, "EXCON", Agency.CORPORATION, http(server.url), realm=REALM, user="bob"
+        tmp_path, "EXCON", Agency.CORPORATION, http(server.url), realm=REALM, user="erin"
     )
     player = make_workstation(
         tmp_path, "CR1", Agency.POLICE, http(server.url), realm=REALM, user="alice"

@@ -363,3 +363,59 @@ def test_a_server_that_accepts_but_never_answers_counts_as_unreachable() -> None
             transport.pull("token", "live", 0, 10, 0.0)
         assert time.monotonic() - started < 5
         transport.close()
+
+
+def _exercise_start(tmp_path: Path, code: str = "EXCON") -> list[Event]:
+    from osc_console.models.scenario import load_shipped
+    from osc_console.services.exercise import ExerciseRun
+
+    scenario = load_shipped("city-flood")
+    with Store.open(tmp_path / "drill.db", scenario.realm) as store:
+        author = Author("Exercise control", Agency.CORPORATION, code, scenario.realm)
+        ExerciseRun(store, scenario, author, speed=600).start()
+        return [e for e in store.iter_events() if e.kind.startswith("exercise.")]
+
+
+def test_only_a_planner_may_start_or_stop_an_exercise_on_the_server(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    started = _exercise_start(tmp_path)
+    realm = started[0].realm
+    body = {"events": [e.to_wire() for e in started]}
+    dispatcher = {"Authorization": f"Bearer {_token(client, user='bob', realm=realm)}"}
+    refused = client.post("/v1/sync/push", json=body, headers=dispatcher).json()["results"]
+    assert refused[0]["outcome"] == "rejected"
+    assert refused[0]["reason"] == (
+        "not permitted: only an exercise planner may send exercise.started "
+        "(this sign-in is a dispatcher)"
+    )
+    assert service.backend.high_water() == 0
+    # (A refused event keeps its refusal; a planner's own console sends its own events.)
+    planner = {"Authorization": f"Bearer {_token(client, user='erin', realm=realm)}"}
+    own = {"events": [e.to_wire() for e in _exercise_start(tmp_path / "planner", "EXCON2")]}
+    accepted = client.post("/v1/sync/push", json=own, headers=planner).json()["results"]
+    assert {r["outcome"] for r in accepted} == {"accepted"}
+
+
+def test_an_exercise_kind_in_the_live_realm_is_refused_by_the_server(
+    client: httpx.Client, service: SyncService, tmp_path: Path
+) -> None:
+    started = _exercise_start(tmp_path)[0]
+    forged = seal(
+        EventDraft(started.kind, dict(started.payload)),
+        Author("Exercise control", Agency.CORPORATION, "EXCON", "live"),
+        event_id=uuid7(),
+        hlc=started.hlc,
+        recorded_at=started.recorded_at,
+        device_seq=1,
+        prev_hash=None,
+    )
+    planner = {"Authorization": f"Bearer {_token(client, user='erin')}"}
+    result = client.post(
+        "/v1/sync/push", json={"events": [forged.to_wire()]}, headers=planner
+    ).json()["results"][0]
+    assert result["outcome"] == "rejected"
+    assert result["reason"] == (
+        "invalid: realm: exercise.started belongs to an exercise realm (exercise:<slug>), not live"
+    )
+    _still_up_and_empty(client, service)
