@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 # How far in the future an operator may say something happened (clock differences, typing).
 OCCURRED_TOLERANCE = timedelta(minutes=5)
+_LINK_KINDS = frozenset({Kind.INCIDENT_LINKED.value, Kind.INCIDENT_UNLINKED.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +462,7 @@ class Store:
         new_rows = []
         updates: list[tuple[str, list[str], list[Any]]] = []
         assignment_rows = []
+        relinked: list[IncidentState] = []
         new_incidents = set()
         for incident_id, new in by_incident.items():
             new.sort(key=fold_key)
@@ -499,6 +501,8 @@ class Store:
                     updates.append((incident_id, [c[0] for c in changed], [c[1] for c in changed]))
             if not incremental or any(e.kind.startswith("assignment.") for e in new):
                 assignment_rows.extend(rows.assignment_rows(state))
+            if any(e.kind in _LINK_KINDS for e in new) or (not incremental and state.links):
+                relinked.append(state)
         if new_rows:
             # Only incidents with no row yet (``loaded`` holds every stored one): a plain
             # INSERT, measurably cheaper than an upsert that must look for a clash first.
@@ -511,6 +515,9 @@ class Store:
             )
         if assignment_rows:
             self.conn.executemany(rows.UPSERT_ASSIGNMENT, assignment_rows)
+        for state in relinked:
+            self.conn.execute("DELETE FROM incident_links WHERE incident_id = ?", [state.id])
+            self.conn.executemany(rows.INSERT_LINK, rows.link_rows(state))
         return ChangeSet(
             tuple(e.id for e in events),
             frozenset(by_incident),

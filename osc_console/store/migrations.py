@@ -173,9 +173,44 @@ _EVENTS_OCCURRED = """
         CREATE INDEX events_occurred ON events (occurred_at);
 """
 
+_INCIDENT_LINKS = """
+        -- Linked incidents (a projection of incident.linked / incident.unlinked): one row per
+        -- link entry still in force, so a major-incident group is found from either end.
+        CREATE TABLE incident_links (
+            link_event TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            other_id TEXT NOT NULL
+        );
+        CREATE INDEX incident_links_incident ON incident_links (incident_id);
+        CREATE INDEX incident_links_other ON incident_links (other_id);
+        INSERT INTO incident_links (link_event, incident_id, other_id)
+        SELECT j.key, i.id, j.value FROM incidents i, json_each(i.state, '$.links') j;
+"""
+
+_FIRST_RESPONSE = """
+        -- The dashboard's response times: the first assignment and the first arrival on
+        -- scene, kept as columns so that no query has to read the state JSON, and one
+        -- covering index that answers every dashboard query without touching the table.
+        ALTER TABLE incidents ADD COLUMN first_assigned_at TEXT;
+        ALTER TABLE incidents ADD COLUMN first_on_scene_at TEXT;
+        UPDATE incidents SET
+            first_assigned_at = (
+                SELECT min(json_extract(j.value, '$.times.assigned'))
+                FROM json_each(incidents.state, '$.assignments') j),
+            first_on_scene_at = (
+                SELECT min(json_extract(j.value, '$.times.on_scene'))
+                FROM json_each(incidents.state, '$.assignments') j);
+        CREATE INDEX incidents_dashboard ON incidents (
+            opened_at, visibility, lead_agency, grade, category, closed_at,
+            first_assigned_at, first_on_scene_at
+        );
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL),
     Migration(2, "users", _USERS),
     Migration(3, "events by occurred time", _EVENTS_OCCURRED),
+    Migration(4, "linked incidents", _INCIDENT_LINKS),
+    Migration(5, "first response times on incidents", _FIRST_RESPONSE),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -101,6 +101,8 @@ INCIDENT_COLUMNS = (
     "active_assignments",
     "log_count",
     "has_conflict",
+    "first_assigned_at",
+    "first_on_scene_at",
     "state",
 )
 INSERT_INCIDENT = (
@@ -141,8 +143,26 @@ def incident_row(state: IncidentState) -> tuple[Any, ...]:
         len(active),
         state.log_count,
         1 if state.conflicts else 0,
+        _first(state, "assigned"),
+        _first(state, "on_scene"),
         canonical_json(state.to_dict()),  # sorted keys: the same state is the same text
     )
+
+
+def _first(state: IncidentState, status: str) -> str | None:
+    """The earliest time any of the incident's assignments reached a status (dashboard)."""
+    times = [t for a in state.assignments.values() if (t := a.times.get(status))]
+    return min(times) if times else None
+
+
+LINK_COLUMNS = ("link_event", "incident_id", "other_id")
+INSERT_LINK = (
+    "INSERT OR REPLACE INTO incident_links (link_event, incident_id, other_id) VALUES (?, ?, ?)"
+)
+
+
+def link_rows(state: IncidentState) -> list[tuple[str, str, str]]:
+    return [(link, state.id, other) for link, other in sorted(state.links.items())]
 
 
 ASSIGNMENT_COLUMNS = (

@@ -74,6 +74,8 @@ VALID: dict[str, dict[str, Any]] = {
     Kind.SHIFT_SIGNED_OFF: {"shift_date": "2026-11-22", "shift": "Night", "note": ""},
     Kind.SHIFT_HANDOVER: {"shift_date": "2026-11-22", "shift": "late", "note": "Two still open"},
     Kind.SHIFT_HANDOVER_ACKNOWLEDGED: {"shift_date": "2026-11-22", "shift": "late"},
+    Kind.INCIDENT_LINKED: {"other": ENTRY, "other_ref": "20261122-CR1-0008", "note": "Same fight"},
+    Kind.INCIDENT_UNLINKED: {"other": ENTRY, "removes": [ASSIGNMENT], "reason": "Other event"},
 }
 
 
