@@ -326,14 +326,14 @@ def response_times(
     """Median and 90th percentile of time to assign and to attend, per grade.
 
     Time to assign: the first assignment's ``assigned_at`` less the incident's ``opened_at``.
-    Time to attend: the first ``on_scene`` time of any of its assignments (read from the
-    projected state JSON) less ``opened_at``. Incidents opened in the period only.
+    Time to attend: the first ``on_scene`` time of any of its assignments less ``opened_at``.
+    Both are projection columns (``assign_ms``, ``attend_ms``). Incidents opened in the
+    period only.
     """
     period = _period(period_start_utc, period_end_utc)
     if period is None:
         return ResponseTimes((), ())
     where, params = _scope(viewer, lead_agency, "i.")
-    span = "max(0.0, round((julianday({t}) - julianday(i.opened_at)) * 86400.0, 3))"
     totals = {
         g: int(n)
         for g, n in conn.execute(
@@ -342,32 +342,16 @@ def response_times(
             [*period, *params],
         )
     }
-    # MATERIALIZED: else SQLite flattens the subquery and works each first time out twice.
-    # One index seek per incident in the period (a correlated subquery, not a GROUP BY over
-    # a join, which SQLite answers by walking every incident in id order).
-    assign_rows = conn.execute(
-        f"WITH i AS MATERIALIZED ("
-        "SELECT i.grade, i.opened_at, (SELECT min(a.assigned_at) FROM assignments a "
-        "WHERE a.incident_id = i.id AND a.assigned_at != '') AS t FROM incidents i "
-        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where}) "
-        f"SELECT grade, {span.format(t='t')} FROM i WHERE t IS NOT NULL",
+    # Milliseconds to the first assignment and the first arrival are projection columns
+    # (migration 5) held in the covering dashboard index: one index range scan, no table
+    # rows, no JSON, no date arithmetic per incident.
+    rows = conn.execute(
+        "SELECT i.grade, i.assign_ms, i.attend_ms FROM incidents i "
+        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where} AND i.assign_ms IS NOT NULL",
         [*period, *params],
     ).fetchall()
-    # The on-scene times live only in the projected state (JSON): read only the state of
-    # incidents with an assignment that may have reached the scene. An assignment only moves
-    # forward (models.projection), so one still assigned, acknowledged or en route has no
-    # on-scene time; any other status (on scene, completed, declined or withdrawn after a
-    # concurrent change) may have one.
-    attend_rows = conn.execute(
-        "WITH i AS MATERIALIZED ("
-        "SELECT i.grade, i.opened_at, (SELECT min(json_extract(j.value, '$.times.on_scene')) "
-        "FROM json_each(i.state, '$.assignments') j) AS t FROM incidents i "
-        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where} "
-        "AND EXISTS (SELECT 1 FROM assignments a WHERE a.incident_id = i.id "
-        "AND a.status NOT IN ('assigned', 'acknowledged', 'en_route'))) "
-        f"SELECT grade, {span.format(t='t')} FROM i WHERE t IS NOT NULL",
-        [*period, *params],
-    ).fetchall()
+    assign_rows = [(grade, assign / 1000) for grade, assign, _ in rows]
+    attend_rows = [(grade, attend / 1000) for grade, _, attend in rows if attend is not None]
     return ResponseTimes(
         _stats("assign", assign_rows, totals, targets),
         _stats("attend", attend_rows, totals, targets),
@@ -435,6 +419,10 @@ def busiest_categories(
     )
 
 
+# SQLite's NOCASE folds ASCII letters only; the merge below must compare the same way.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def _places(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -444,17 +432,48 @@ def _places(
 ) -> list[tuple[Any, ...]]:
     """Every location (compared without case) with incidents opened in the period, most first:
     (name, count, mean lat, mean lon, first opened_at, last opened_at). One GROUP BY serves
-    hotspots and repeat locations; the distinct places are a few hundred."""
+    hotspots and repeat locations; the distinct places are a few hundred.
+
+    SQL groups by the exact text (a cheap walk of the covering index) and Python folds the
+    spellings that differ only in ASCII case together, as ``COLLATE NOCASE`` would: grouping
+    without case in SQL needs a sort of every incident of the period, twice as slow.
+    """
     period = _period(period_start_utc, period_end_utc)
     if period is None:
         return []
     where, params = _scope(viewer, lead_agency)
-    return conn.execute(
-        "SELECT min(location), count(*) AS n, avg(lat), avg(lon), min(opened_at), "
+    merged: dict[str, list[Any]] = {}
+    for name, n, lat_sum, lat_n, lon_sum, first, last in conn.execute(
+        "SELECT location, count(*), sum(lat), count(lat), sum(lon), min(opened_at), "
         f"max(opened_at) FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
-        "GROUP BY location COLLATE NOCASE ORDER BY n DESC, 1",
+        "GROUP BY location",
         [*period, *params],
-    ).fetchall()
+    ):
+        key = name.translate(_ASCII_LOWER) if isinstance(name, str) else name
+        held = merged.get(key)
+        if held is None:
+            merged[key] = [name, n, lat_sum or 0.0, lat_n, lon_sum or 0.0, first, last]
+            continue
+        held[0] = min(held[0], name)
+        held[1] += n
+        held[2] += lat_sum or 0.0
+        held[3] += lat_n
+        held[4] += lon_sum or 0.0
+        held[5] = min(held[5], first)
+        held[6] = max(held[6], last)
+    places = [
+        (
+            name,
+            n,
+            lat_sum / lat_n if lat_n else None,
+            lon_sum / lat_n if lat_n else None,
+            first,
+            last,
+        )
+        for name, n, lat_sum, lat_n, lon_sum, first, last in merged.values()
+    ]
+    places.sort(key=lambda r: (-r[1], r[0]))
+    return places
 
 
 def _hotspots(places: list[tuple[Any, ...]], limit: int) -> tuple[Ranked, ...]:

@@ -188,21 +188,24 @@ _INCIDENT_LINKS = """
 """
 
 _FIRST_RESPONSE = """
-        -- The dashboard's response times: the first assignment and the first arrival on
-        -- scene, kept as columns so that no query has to read the state JSON, and one
-        -- covering index that answers every dashboard query without touching the table.
-        ALTER TABLE incidents ADD COLUMN first_assigned_at TEXT;
-        ALTER TABLE incidents ADD COLUMN first_on_scene_at TEXT;
+        -- The dashboard's response times, kept as projection columns so that no query reads
+        -- the state JSON or parses a time: milliseconds from the opening to the first
+        -- assignment and to the first arrival on scene (0 when a skewed clock puts them
+        -- before it). One covering index answers every dashboard query without the table.
+        ALTER TABLE incidents ADD COLUMN assign_ms INTEGER;
+        ALTER TABLE incidents ADD COLUMN attend_ms INTEGER;
         UPDATE incidents SET
-            first_assigned_at = (
-                SELECT min(json_extract(j.value, '$.times.assigned'))
+            assign_ms = (
+                SELECT max(0, CAST(round((julianday(min(json_extract(j.value, '$.times.assigned')))
+                    - julianday(incidents.opened_at)) * 86400000.0) AS INTEGER))
                 FROM json_each(incidents.state, '$.assignments') j),
-            first_on_scene_at = (
-                SELECT min(json_extract(j.value, '$.times.on_scene'))
+            attend_ms = (
+                SELECT max(0, CAST(round((julianday(min(json_extract(j.value, '$.times.on_scene')))
+                    - julianday(incidents.opened_at)) * 86400000.0) AS INTEGER))
                 FROM json_each(incidents.state, '$.assignments') j);
         CREATE INDEX incidents_dashboard ON incidents (
             opened_at, visibility, lead_agency, grade, category, closed_at,
-            first_assigned_at, first_on_scene_at
+            assign_ms, attend_ms, location, lat, lon
         );
 """
 

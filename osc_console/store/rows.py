@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from osc_console.models.clock import from_iso
 from osc_console.models.events import HASHED_FIELDS, Event, canonical_json, compact_json
 from osc_console.models.incident import urgency
 from osc_console.models.projection import IncidentState
@@ -101,8 +103,8 @@ INCIDENT_COLUMNS = (
     "active_assignments",
     "log_count",
     "has_conflict",
-    "first_assigned_at",
-    "first_on_scene_at",
+    "assign_ms",
+    "attend_ms",
     "state",
 )
 INSERT_INCIDENT = (
@@ -143,16 +145,25 @@ def incident_row(state: IncidentState) -> tuple[Any, ...]:
         len(active),
         state.log_count,
         1 if state.conflicts else 0,
-        _first(state, "assigned"),
-        _first(state, "on_scene"),
+        _first_ms(state, "assigned"),
+        _first_ms(state, "on_scene"),
         canonical_json(state.to_dict()),  # sorted keys: the same state is the same text
     )
 
 
-def _first(state: IncidentState, status: str) -> str | None:
-    """The earliest time any of the incident's assignments reached a status (dashboard)."""
+def _first_ms(state: IncidentState, status: str) -> int | None:
+    """Milliseconds from the opening to the first time any assignment reached a status.
+
+    For the dashboard's response times. A skewed clock can put it before the opening: 0.
+    """
     times = [t for a in state.assignments.values() if (t := a.times.get(status))]
-    return min(times) if times else None
+    if not times or not state.opened_at:
+        return None
+    try:
+        gap = from_iso(min(times)) - from_iso(state.opened_at)
+    except ValueError:
+        return None
+    return max(0, gap // timedelta(milliseconds=1))
 
 
 LINK_COLUMNS = ("link_event", "incident_id", "other_id")
