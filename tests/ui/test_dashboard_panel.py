@@ -162,7 +162,8 @@ def test_an_empty_period_draws_empty_charts_without_error(
     assert panel.tiles["opened"].text() == "0"
     assert panel.tiles["assign"].text() == "—"
     show_period(qtbot, panel, far, far)  # a period of no length at all
-    assert panel.figures is not None and panel.figures.opened_per_hour.hours == ()
+    assert panel.figures is not None
+    assert panel.figures.opened_per_hour.hours == ()
 
 
 def test_export_png_and_csv(qtbot: QtBot, panel: DashboardPanel, tmp_path: Path) -> None:
@@ -195,4 +196,5 @@ def test_the_figures_are_worked_out_off_the_ui_thread(
 
     monkeypatch.setattr(dash, "dashboard", spy)
     show_period(qtbot, panel, END - timedelta(days=1), END)
-    assert threads and all(name != threading.main_thread().name for name in threads)
+    assert threads
+    assert all(name != threading.main_thread().name for name in threads)

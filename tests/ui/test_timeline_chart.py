@@ -47,7 +47,8 @@ def test_the_chart_draws_a_lane_per_agency_and_per_assigned_team(
     panel: IncidentDetailPanel,
 ) -> None:
     chart = panel.chart_tab.chart
-    assert chart is not None and chart.data is not None
+    assert chart is not None
+    assert chart.data is not None
     state = panel.state
     assert state is not None
     lanes = chart.data.lanes
@@ -71,7 +72,8 @@ def test_clicking_a_marker_selects_that_entry_in_the_detail_list(
     qtbot: QtBot, panel: IncidentDetailPanel
 ) -> None:
     chart = panel.chart_tab.chart
-    assert chart is not None and chart.data is not None
+    assert chart is not None
+    assert chart.data is not None
     logs = [m for m in chart.data.markers if m.event.kind == Kind.LOG_ADDED]
     target = logs[len(logs) // 2]
     chart.plot.getPlotItem().getViewBox().setXRange(
@@ -102,7 +104,8 @@ def test_keyboard_zoom_and_pan_and_home_fits_everything(
     qtbot: QtBot, panel: IncidentDetailPanel
 ) -> None:
     chart = panel.chart_tab.chart
-    assert chart is not None and chart.data is not None
+    assert chart is not None
+    assert chart.data is not None
     box = chart.plot.getPlotItem().getViewBox()
     (x0, x1), _ = box.viewRange()
     chart.plot.setFocus()
@@ -114,7 +117,8 @@ def test_keyboard_zoom_and_pan_and_home_fits_everything(
     assert p0 > z0
     qtbot.keyClick(chart.plot, QtCore.Qt.Key.Key_Home)
     (h0, h1), _ = box.viewRange()
-    assert h0 <= chart.data.x_min and h1 >= chart.data.x_max
+    assert h0 <= chart.data.x_min
+    assert h1 >= chart.data.x_max
 
 
 def test_the_now_line_follows_the_clock(panel: IncidentDetailPanel) -> None:
@@ -127,7 +131,8 @@ def test_the_now_line_follows_the_clock(panel: IncidentDetailPanel) -> None:
 
 def test_a_tooltip_tells_the_entry_its_time_and_who(panel: IncidentDetailPanel) -> None:
     chart = panel.chart_tab.chart
-    assert chart is not None and chart.data is not None
+    assert chart is not None
+    assert chart.data is not None
     marker = next(m for m in chart.data.markers if m.event.kind == Kind.LOG_ADDED)
     tip = chart._tip(marker.x, marker.y, marker.event.id)
     assert str(marker.event.payload["text"])[:40] in tip
@@ -139,7 +144,8 @@ def test_export_png_and_csv(panel: IncidentDetailPanel, tmp_path: object) -> Non
     from pathlib import Path
 
     chart = panel.chart_tab.chart
-    assert chart is not None and chart.data is not None
+    assert chart is not None
+    assert chart.data is not None
     folder = Path(str(tmp_path))
     chart.export_png(folder / "t.png")
     chart.export_csv(folder / "t.csv")
