@@ -153,3 +153,22 @@ def test_export_png_and_csv(panel: IncidentDetailPanel, tmp_path: object) -> Non
     lines = (folder / "t.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("row,incident,lane,kind")
     assert len(lines) == 1 + len(chart.data.markers) + len(chart.data.spans)
+
+
+def test_empty_and_single_entry_timelines_draw_without_error(
+    qtbot: QtBot, panel: IncidentDetailPanel
+) -> None:
+    from osc_console.ui.timeline.layout import build_timeline
+
+    chart = panel.chart_tab.chart
+    assert chart is not None
+    chart.clear()  # no lanes, no markers, no bars
+    assert chart.data is not None
+    assert chart.data.is_empty
+    (x0, x1), _ = chart.plot.getPlotItem().getViewBox().viewRange()
+    assert x1 - x0 > 0
+    opening = panel.model.events[:1]
+    single = build_timeline([(panel.state, opening)], panel.session.store.reference, END)
+    chart.set_data(single)
+    (x0, x1), _ = chart.plot.getPlotItem().getViewBox().viewRange()
+    assert x0 < single.markers[0].x < x1

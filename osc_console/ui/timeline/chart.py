@@ -265,6 +265,10 @@ class TimelineChart(QtWidgets.QWidget):
             )
         for phase, bar in self._bars.items():
             chosen_spans = [s for s in data.spans if s.phase == phase]
+            if not chosen_spans:
+                # pyqtgraph cannot take empty per-bar pen and brush lists: no lists at all.
+                bar.setOpts(x0=[], x1=[], y=[], height=0.5, brushes=None, pens=None)
+                continue
             colours = []
             for s in chosen_spans:
                 colour = QtGui.QColor(agency_colour(data.lanes[s.lane].agency))

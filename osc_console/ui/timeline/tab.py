@@ -11,6 +11,7 @@ With "Merge linked incidents" ticked, the chart also draws every incident linked
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from osc_console.ui.timeline.chart import TimelineChart
 
 Qt = QtCore.Qt
+log = logging.getLogger(__name__)
 Group = list[tuple[IncidentState | None, Sequence[Event]]]
 
 
@@ -99,7 +101,12 @@ class TimelineTab(QtWidgets.QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self.ensure_chart()
+        try:
+            self.ensure_chart()
+        except Exception:  # an exception escaping a Qt virtual would take the console down
+            log.exception("the timeline chart could not be drawn")
+            if self.chart is None:
+                self._chart_slot.setText("The chart could not be drawn; the log below is complete")
 
     def _schedule(self, *_: object) -> None:
         if self.chart is not None:
