@@ -66,8 +66,10 @@ def row_event(row: Sequence[Any]) -> Event:
         occurred_at=row[11],
         visibility=row[12],
         classification=row[13],
-        base=json.loads(row[14]),
-        refs=tuple(json.loads(row[15])),
+        # Most events cite nothing: skip the JSON parser for the empty cases (a timeline of
+        # thousands of entries reads measurably faster).
+        base={} if row[14] == "{}" else json.loads(row[14]),
+        refs=() if row[15] == "[]" else tuple(json.loads(row[15])),
         device_seq=row[16],
         prev_hash=row[17],
         content_hash=row[18],

@@ -18,7 +18,13 @@ from osc_console.models.events import Event
 from osc_console.ui.exporting import ask_and_write
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.theme import agency_colour, current_palette
-from osc_console.ui.timeline.layout import PHASES, MarkerKind, TimelineData, timeline_csv
+from osc_console.ui.timeline.layout import (
+    PHASES,
+    Marker,
+    MarkerKind,
+    TimelineData,
+    timeline_csv,
+)
 
 import numpy as np  # isort: skip  (after PySide6, as pyqtgraph must be)
 import pyqtgraph as pg  # isort: skip
@@ -145,15 +151,9 @@ class TimelineChart(QtWidgets.QWidget):
         for bar in self._bars.values():
             bar.setZValue(1)
             item.addItem(bar)
-        self._scatters: dict[str, pg.ScatterPlotItem] = {}
-        for kind, symbol in SYMBOLS.items():
-            scatter = pg.ScatterPlotItem(
-                symbol=symbol, size=_MARKER_SIZE, hoverable=True, tip=self._tip, pxMode=True
-            )
-            scatter.setZValue(3)
-            scatter.sigClicked.connect(self._clicked)
-            item.addItem(scatter)
-            self._scatters[kind] = scatter
+        # One scatter per (shape, agency): a single symbol and brush each, pyqtgraph's fast
+        # path (per-point brushes cost more than drawing). Made when first needed.
+        self._scatters: dict[tuple[str, str], pg.ScatterPlotItem] = {}
         self._ring = pg.ScatterPlotItem(
             size=22, symbol="o", brush=None, pen=pg.mkPen(palette.accent, width=3), pxMode=True
         )
@@ -250,17 +250,19 @@ class TimelineChart(QtWidgets.QWidget):
         ]
         item.getAxis("left").setTicks([ticks, []])
 
-        for kind, scatter in self._scatters.items():
-            chosen = [m for m in data.markers if m.kind == kind]
-            if not chosen:
+        groups: dict[tuple[str, str], list[Marker]] = {}
+        for marker in data.markers:
+            groups.setdefault((marker.kind, marker.event.agency), []).append(marker)
+        for key, scatter in self._scatters.items():
+            if key not in groups:
                 scatter.setData(x=[], y=[])
-                continue
-            brushes = _brushes([m.event.agency for m in chosen])
-            scatter.setData(
+        outline = pg.mkPen(current_palette().base, width=1)
+        for key, chosen in groups.items():
+            self._scatter(key).setData(
                 x=np.fromiter((m.x for m in chosen), float, len(chosen)),
                 y=np.fromiter((m.y for m in chosen), float, len(chosen)),
-                brush=brushes,
-                pen=pg.mkPen(current_palette().base, width=1),
+                brush=pg.mkBrush(agency_colour(key[1])),
+                pen=outline,
                 data=[m.event.id for m in chosen],
             )
         for phase, bar in self._bars.items():
@@ -303,6 +305,22 @@ class TimelineChart(QtWidgets.QWidget):
         )
         self._show_ring()
         self.drawn.emit()
+
+    def _scatter(self, key: tuple[str, str]) -> pg.ScatterPlotItem:
+        scatter = self._scatters.get(key)
+        if scatter is None:
+            scatter = pg.ScatterPlotItem(
+                symbol=SYMBOLS.get(key[0], "o"),
+                size=_MARKER_SIZE,
+                hoverable=True,
+                tip=self._tip,
+                pxMode=True,
+            )
+            scatter.setZValue(3)
+            scatter.sigClicked.connect(self._clicked)
+            self.plot.getPlotItem().addItem(scatter)
+            self._scatters[key] = scatter
+        return scatter
 
     def clear(self) -> None:
         empty = TimelineData((), (), (), (), 0.0, 60.0)
@@ -396,8 +414,3 @@ class TimelineChart(QtWidgets.QWidget):
         ask_and_write(
             self, "Export timeline figures as CSV", "timeline.csv", "CSV (*.csv)", self.export_csv
         )
-
-
-def _brushes(agencies: list[str]) -> list[QtGui.QBrush]:
-    cache: dict[str, QtGui.QBrush] = {}
-    return [cache.get(a) or cache.setdefault(a, pg.mkBrush(agency_colour(a))) for a in agencies]

@@ -138,6 +138,11 @@ class TimelineData:
 
 
 def _seconds(iso: str) -> float | None:
+    if isinstance(iso, str) and iso.endswith("Z"):
+        try:  # the stored form ('2026-11-22T13:05:12.345Z'): the quick way
+            return datetime.fromisoformat(iso[:-1] + "+00:00").timestamp()
+        except ValueError:
+            pass
     try:
         return from_iso(iso).timestamp()
     except (TypeError, ValueError):
