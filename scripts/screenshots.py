@@ -42,6 +42,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--incidents", type=int, default=3000)
     parser.add_argument("--themes", nargs="+", default=["dark", "light"])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["main", "timeline", "dashboard"],
+        default=["main", "timeline", "dashboard"],
+        help="which pictures to make",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -63,7 +70,15 @@ def main() -> None:
     seed_store(store, DemoSpec(incidents=args.incidents, days=14, seed=7, end=end))
     incident = busiest_open_incident(store)
 
-    for theme in args.themes:
+    if "timeline" in args.only or "dashboard" in args.only:
+        from screenshots_issue5 import shoot_dashboard, shoot_timeline
+
+        apply_theme(app, "dark")
+        if "timeline" in args.only:
+            print(f"wrote {shoot_timeline(app, store, args.out, _settle)}")
+        if "dashboard" in args.only:
+            print(f"wrote {shoot_dashboard(app, store, args.out, end, _settle)}")
+    for theme in args.themes if "main" in args.only else []:
         apply_theme(app, theme)
         session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
         session.sign_in(User("A. Patel", Agency.POLICE, Role.DISPATCHER))

@@ -108,6 +108,8 @@ def test_linking_from_the_console_merges_the_timelines(
     wait_idle(qtbot, session)
     assert detail.state is not None
     assert set(detail.state.links.values()) == {second.id}
+    shown = [str(detail.model.index(r).data()) for r in range(detail.model.rowCount())]
+    assert shown[-1] == f"Linked to {second.ref}"
     tab = detail.chart_tab
     with qtbot.waitSignal(tab.drawn, timeout=5000):
         detail.tabs.setCurrentWidget(tab)

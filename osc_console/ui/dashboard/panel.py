@@ -10,6 +10,7 @@ the operator has already asked for another period is dropped.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from osc_console.models.incident import Grade
 from osc_console.reports.dashboard_csv import dashboard_csv
 from osc_console.store import dashboard as dash
 from osc_console.ui.exporting import ask_and_write
-from osc_console.ui.qt import QtCore, QtWidgets
+from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.theme import GRADE_BADGES, agency_colour, current_palette
 from osc_console.ui.timeline.chart import LondonTimeAxis
@@ -37,18 +38,23 @@ PERIODS = (
     ("Last 30 days", timedelta(days=30)),
 )
 _NOT_GRADED = "#8B8D98"
+_COUNCIL = "#B07CFF"  # council-priority incidents: not one of the police grades' colours
 
 
 def grade_colour(grade: str | None) -> str:
-    badge = GRADE_BADGES.get(grade or "")
+    if grade is None:
+        return _COUNCIL
+    badge = GRADE_BADGES.get(grade)
     return badge.colour if badge else _NOT_GRADED
 
 
 def grade_name(grade: str | None) -> str:
+    if grade is None:
+        return "Council priority"  # council incidents carry a priority, not a police grade
     try:
-        return Grade(grade or "").label
+        return Grade(grade).label
     except ValueError:
-        return grade or "Not graded"
+        return grade
 
 
 def agency_name(agency: str | None) -> str:
@@ -70,6 +76,7 @@ class ChartCard(QtWidgets.QFrame):
     def __init__(self, title: str, plot: QtWidgets.QWidget, note: str = "") -> None:
         super().__init__()
         self.setProperty("role", "card")
+        self.setStyleSheet("QLabel { background: transparent; }")  # the card's colour shows
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         heading = QtWidgets.QLabel(f"<b>{title}</b>")
@@ -96,7 +103,7 @@ def _plot(*, date_axis: bool = False) -> pg.PlotWidget:
         axis = item.getAxis(name)
         axis.setTextPen(pg.mkPen(palette.text))
         axis.setPen(pg.mkPen(palette.border))
-    widget.setMinimumHeight(170)
+    widget.setMinimumHeight(140)
     return widget
 
 
@@ -198,6 +205,7 @@ class DashboardPanel(QtWidgets.QWidget):
         ):
             card = QtWidgets.QFrame()
             card.setProperty("role", "card")
+            card.setStyleSheet("QLabel { background: transparent; }")
             inner = QtWidgets.QVBoxLayout(card)
             inner.setContentsMargins(12, 6, 12, 6)
             value = QtWidgets.QLabel("—")
@@ -214,14 +222,10 @@ class DashboardPanel(QtWidgets.QWidget):
     def _build_charts(self) -> None:
         self.opened_plot = _plot(date_axis=True)
         self.opened_bars: dict[str, pg.BarGraphItem] = {}
-        self.opened_plot.getPlotItem().addLegend(
-            offset=(10, 5), labelTextColor=current_palette().text
-        )
+        self.opened_plot.getPlotItem().addLegend(**_legend())
         self.open_plot = _plot(date_axis=True)
         self.open_lines: dict[str, pg.PlotDataItem] = {}
-        self.open_plot.getPlotItem().addLegend(
-            offset=(10, 5), labelTextColor=current_palette().text
-        )
+        self.open_plot.getPlotItem().addLegend(**_legend())
         self.response_plot = _plot()
         self.response_bars = {
             (measure, stat): pg.BarGraphItem(x=[], height=[], width=0.18)
@@ -229,7 +233,7 @@ class DashboardPanel(QtWidgets.QWidget):
             for stat in ("median", "p90")
         }
         response_item = self.response_plot.getPlotItem()
-        response_item.addLegend(offset=(10, 5), labelTextColor=current_palette().text)
+        response_item.addLegend(**_legend(columns=5))
         shades = {
             ("assign", "median"): "#5B9DFF",
             ("assign", "p90"): "#A9C8FF",
@@ -245,7 +249,7 @@ class DashboardPanel(QtWidgets.QWidget):
         )
         response_item.addItem(self.target_marks)
         response_item.legend.addItem(self.target_marks, "target")
-        response_item.setLabel("left", "minutes")
+        response_item.setLabel("left", "minutes", color=current_palette().muted)
         self.category_plot = _plot()
         self.category_bars = pg.BarGraphItem(x0=[], width=[], y=[], height=0.7)
         self.category_plot.getPlotItem().addItem(self.category_bars)
@@ -262,9 +266,9 @@ class DashboardPanel(QtWidgets.QWidget):
         self.repeat_table.setHorizontalHeaderLabels(["Location", "Incidents", "First", "Last"])
         self.repeat_table.verticalHeader().setVisible(False)
         self.repeat_table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.repeat_table.horizontalHeader().setSectionResizeMode(
-            0, QtWidgets.QHeaderView.ResizeMode.Stretch
-        )
+        header = self.repeat_table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
 
         grid = QtWidgets.QGridLayout()
         grid.setSpacing(8)
@@ -290,9 +294,9 @@ class DashboardPanel(QtWidgets.QWidget):
         grid.addWidget(ChartCard("Repeat locations (3 or more)", self.repeat_table), 2, 0, 1, 4)
         for column in range(4):
             grid.setColumnStretch(column, 1)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 3)
-        grid.setRowStretch(2, 2)
+        grid.setRowStretch(0, 5)
+        grid.setRowStretch(1, 6)
+        grid.setRowStretch(2, 3)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -376,17 +380,26 @@ class DashboardPanel(QtWidgets.QWidget):
         self._draw_opened(figures.opened_per_hour)
         self._draw_open(figures.open_by_grade)
         self._draw_response(figures.response)
-        self._draw_ranked(self.category_plot, self.category_bars, figures.categories, "#5B9DFF")
-        self._draw_ranked(self.hotspot_plot, self.hotspot_bars, figures.hotspots, "#E5484D")
+        categories = self.session.store.reference.categories
+        self._draw_ranked(
+            self.category_plot,
+            self.category_bars,
+            figures.categories,
+            "#5B9DFF",
+            lambda code: categories[code].name if code in categories else code,
+        )
+        self._draw_ranked(
+            self.hotspot_plot, self.hotspot_bars, figures.hotspots, "#E5484D", lambda name: name
+        )
         self._draw_repeats(figures.repeats)
         self._draw_tiles(figures)
         draw_ms = (time.perf_counter() - started) * 1000
         self.timing = Timing(compute_ms, draw_ms)
         start = figures.start.astimezone(LONDON)
         end = figures.end.astimezone(LONDON)
-        self.status.setText(
-            f"{start:%d %b %H:%M} – {end:%d %b %H:%M %Z} · "
-            f"figures {compute_ms:.0f} ms · drawn {draw_ms:.0f} ms"
+        self.status.setText(f"{start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M %Z}")
+        self.status.setToolTip(
+            f"Figures worked out in {compute_ms:.0f} ms, drawn in {draw_ms:.0f} ms"
         )
         self.loaded.emit()
 
@@ -484,6 +497,7 @@ class DashboardPanel(QtWidgets.QWidget):
         bars: pg.BarGraphItem,
         ranked: tuple[dash.Ranked, ...],
         colour: str,
+        label: Callable[[str], str],
     ) -> None:
         item = plot.getPlotItem()
         counts = [r.count for r in ranked]
@@ -497,8 +511,8 @@ class DashboardPanel(QtWidgets.QWidget):
         )
         labels = []
         for i, r in enumerate(ranked):
-            name = r.name or "not recorded"
-            labels.append((i, name if len(name) <= 28 else name[:27] + "…"))
+            name = label(r.name) if r.name else "not recorded"
+            labels.append((i, name if len(name) <= 24 else name[:23] + "…"))
         item.getAxis("left").setTicks([labels, []])
         item.getViewBox().setYRange(-0.6, max(len(ranked), 1) - 0.4, padding=0)
         item.getViewBox().setXRange(0, max(counts, default=1) * 1.08, padding=0)
@@ -546,6 +560,19 @@ class DashboardPanel(QtWidgets.QWidget):
         if self.figures is None:
             raise ValueError("the figures are not ready yet")
         path.write_text(dashboard_csv(self.figures), encoding="utf-8", newline="")
+
+
+def _legend(columns: int = 6) -> dict[str, object]:
+    """A legend in one row along the top, on a backing so it never hides the bars under it."""
+    palette = current_palette()
+    backing = QtGui.QColor(palette.base)
+    backing.setAlpha(215)
+    return {
+        "offset": (8, 2),
+        "colCount": columns,
+        "labelTextColor": palette.text,
+        "brush": pg.mkBrush(backing),
+    }
 
 
 def _local(iso: str) -> str:

@@ -143,7 +143,7 @@ class TimelineChart(QtWidgets.QWidget):
             axis = item.getAxis(name)
             axis.setTextPen(pg.mkPen(palette.text))
             axis.setPen(pg.mkPen(palette.border))
-        item.getAxis("left").setWidth(150)
+        item.getAxis("left").setWidth(200)
         item.getAxis("bottom").setLabel("Europe/London time")
 
         self._bands: list[pg.LinearRegionItem] = []
@@ -245,8 +245,7 @@ class TimelineChart(QtWidgets.QWidget):
                 self._bands.append(band)
                 start = i + 1
         ticks = [
-            (i, ("" if lane.team is None else "   ") + lane.label)
-            for i, lane in enumerate(data.lanes)
+            (i, _lane_label(lane.label, lane.team is None)) for i, lane in enumerate(data.lanes)
         ]
         item.getAxis("left").setTicks([ticks, []])
 
@@ -414,3 +413,9 @@ class TimelineChart(QtWidgets.QWidget):
         ask_and_write(
             self, "Export timeline figures as CSV", "timeline.csv", "CSV (*.csv)", self.export_csv
         )
+
+
+def _lane_label(label: str, agency: bool) -> str:
+    """Short enough for the axis (pyqtgraph drops a label that does not fit, silently)."""
+    text = label if len(label) <= 26 else label[:25] + "…"
+    return text if agency else f"  {text}"
