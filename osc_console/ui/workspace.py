@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from osc_console.ui.qt import QtWidgets
+from osc_console.ui.qt import QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class LazyTab(QtWidgets.QWidget):
             self._layout.addWidget(self._content)
         return self._content
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         self.content()
 

@@ -332,7 +332,12 @@ class DashboardPanel(QtWidgets.QWidget):
     def _show_period_in_edits(self) -> None:
         for edit, moment in ((self.from_edit, self.start), (self.to_edit, self.end)):
             local = moment.astimezone(LONDON)
-            edit.setDateTime(QtCore.QDateTime(local.date(), local.time().replace(tzinfo=None)))
+            edit.setDateTime(
+                QtCore.QDateTime(
+                    QtCore.QDate(local.year, local.month, local.day),
+                    QtCore.QTime(local.hour, local.minute),
+                )
+            )
 
     def _apply_custom(self) -> None:
         def read(edit: QtWidgets.QDateTimeEdit) -> datetime:

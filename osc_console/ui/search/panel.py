@@ -7,7 +7,7 @@ open the incident at the matching entry (:attr:`SearchPanel.open_requested`).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -54,18 +54,24 @@ class SearchTableModel(QtCore.QAbstractTableModel):
         self._ref = reference
         self.results: list[SearchResult] = []
 
-    def rowCount(self, parent=None) -> int:
+    def rowCount(self, parent: QtCore.QModelIndex | None = None) -> int:  # type: ignore[override]
         return 0 if parent is not None and parent.isValid() else len(self.results)
 
-    def columnCount(self, parent=None) -> int:
+    def columnCount(self, parent: QtCore.QModelIndex | None = None) -> int:  # type: ignore[override]
         return 0 if parent is not None and parent.isValid() else len(Column)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _TITLES[Column(section)]
         return None
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self,
+        index: QtCore.QModelIndex | QtCore.QPersistentModelIndex,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.results):
             return None
         result = self.results[index.row()]
@@ -117,8 +123,11 @@ class SearchPanel(QtWidgets.QWidget):
         self.use_dates = QtWidgets.QCheckBox("Opened between")
         self.use_dates.setAccessibleName("Limit to a date range")
         today = datetime.now(LONDON).date()
-        self.date_from = QtWidgets.QDateEdit(today - timedelta(days=7))
-        self.date_to = QtWidgets.QDateEdit(today)
+        week_ago = today - timedelta(days=7)
+        self.date_from = QtWidgets.QDateEdit(
+            QtCore.QDate(week_ago.year, week_ago.month, week_ago.day)
+        )
+        self.date_to = QtWidgets.QDateEdit(QtCore.QDate(today.year, today.month, today.day))
         for edit, name in ((self.date_from, "From date"), (self.date_to, "To date (inclusive)")):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd MMM yyyy")
@@ -194,8 +203,8 @@ class SearchPanel(QtWidgets.QWidget):
         opened_from = opened_to = None
         if self.use_dates.isChecked():
             first, last = self.date_from.date(), self.date_to.date()
-            opened_from = datetime.combine(first.toPython(), time(0), tzinfo=LONDON)
-            opened_to = datetime.combine(last.toPython(), time(0), tzinfo=LONDON) + timedelta(
+            opened_from = datetime(first.year(), first.month(), first.day(), tzinfo=LONDON)
+            opened_to = datetime(last.year(), last.month(), last.day(), tzinfo=LONDON) + timedelta(
                 days=1
             )
         agency = self.agency.currentData()

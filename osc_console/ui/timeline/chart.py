@@ -54,7 +54,7 @@ _PHASE_ALPHA = dict(zip(PHASES, (70, 120, 170, 235), strict=True))
 _MARKER_SIZE = 11
 
 
-class LondonTimeAxis(pg.DateAxisItem):
+class LondonTimeAxis(pg.DateAxisItem):  # type: ignore[misc]
     """A date axis in Europe/London time (GMT or BST, whichever the shown range is in)."""
 
     def _follow_london(self, seconds: float) -> None:
@@ -75,7 +75,7 @@ class LondonTimeAxis(pg.DateAxisItem):
         return super().tickStrings(values, scale, spacing)
 
 
-class TimelinePlot(pg.PlotWidget):
+class TimelinePlot(pg.PlotWidget):  # type: ignore[misc]
     """The plot, with keyboard zoom and pan (the mouse ones are pyqtgraph's)."""
 
     fit_requested = QtCore.Signal()

@@ -247,15 +247,15 @@ def build_timeline(
         if state is None:
             continue
         for a in state.assignments.values():
-            lane = lane_of.get((team_agency.get(a.team, "unknown"), a.team))
-            if lane is None:
+            team_lane = lane_of.get((team_agency.get(a.team, "unknown"), a.team))
+            if team_lane is None:
                 continue
             spans.extend(
                 _assignment_spans(
                     a.id,
                     incident_ref=state.ref,
                     team=a.team,
-                    lane=lane,
+                    lane=team_lane,
                     times=a.times,
                     now_s=now_s,
                 )

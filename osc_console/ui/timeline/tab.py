@@ -21,7 +21,7 @@ import shiboken6
 from osc_console.models.events import Event
 from osc_console.models.projection import IncidentState
 from osc_console.ui.detail.timeline_model import TimelineListModel, describe_event
-from osc_console.ui.qt import QtCore, QtWidgets
+from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.timeline.layout import build_timeline
 
@@ -99,7 +99,7 @@ class TimelineTab(QtWidgets.QWidget):
             self.redraw()
         return self.chart
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         try:
             self.ensure_chart()
