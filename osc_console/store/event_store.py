@@ -41,7 +41,7 @@ from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
 from osc_console.models.users import User, make_user
 from osc_console.store import rows
-from osc_console.store.database import open_database
+from osc_console.store.database import connect, open_database
 from osc_console.store.errors import NotAStoreError, StoreError, StoreWriteError
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class Store:
         self.reference = reference or reference_data()
         self._wall = wall or (lambda: datetime.now(UTC))
         self.clock = HybridClock(self._last_stamp(), wall=self._wall_ms)
+        self._readers: list[sqlite3.Connection] = []
 
     # ---- opening ---------------------------------------------------------------------------
     @classmethod
@@ -139,7 +140,23 @@ class Store:
         return self._db
 
     def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self._readers.clear()
         self.conn.close()
+
+    def read_connections(self, count: int) -> list[sqlite3.Connection]:
+        """This store's connection and ``count - 1`` read-only ones to the same file.
+
+        For reads spread over threads (the dashboard's queries): SQLite runs each without
+        Python's lock, and WAL readers never block the writer. Made on first use, kept, and
+        closed with the store. The caller must use each from one thread at a time.
+        """
+        while len(self._readers) < count - 1:
+            reader = connect(self.path)
+            reader.execute("PRAGMA query_only = ON")
+            self._readers.append(reader)
+        return [self.conn, *self._readers[: max(0, count - 1)]]
 
     def checkpoint(self) -> None:
         """Copy the WAL back into the database file; the console calls this when idle."""

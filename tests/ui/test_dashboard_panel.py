@@ -188,13 +188,13 @@ def test_the_figures_are_worked_out_off_the_ui_thread(
     from osc_console.store import dashboard as dash
 
     threads: list[str] = []
-    original = dash.dashboard
+    original = dash.open_by_grade
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         threads.append(threading.current_thread().name)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(dash, "dashboard", spy)
+    monkeypatch.setattr(dash, "open_by_grade", spy)
     show_period(qtbot, panel, END - timedelta(days=1), END)
     assert threads
     assert all(name != threading.main_thread().name for name in threads)

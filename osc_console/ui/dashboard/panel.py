@@ -364,8 +364,8 @@ class DashboardPanel(QtWidgets.QWidget):
         self.status.setText("Working out the figures…")
         asked = time.perf_counter()
 
-        def work(store):  # on the database worker: SQL only, nothing drawn
-            return dash.dashboard(store.conn, start, end, viewer, lead)
+        def work(store):  # on the database worker (and two helper threads): nothing drawn
+            return dash.dashboard_concurrently(store.read_connections(3), start, end, viewer, lead)
 
         def done(figures: dash.Dashboard) -> None:
             if not shiboken6.isValid(self) or token != self._token:
