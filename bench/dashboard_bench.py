@@ -13,6 +13,7 @@ in milliseconds; the issue's target is every chart drawn in under 500 ms in all.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -61,9 +62,14 @@ def bench(store: Store, repeat: int) -> float:
             total += ms
             print(f"  {name:<28} {ms:8.1f} ms")
         whole = timed(partial(dashboard.dashboard, *args), repeat)
+        readers = store.read_connections(3)
+        spread = timed(
+            partial(dashboard.dashboard_concurrently, readers, start, END, viewer), repeat
+        )
         print(f"  {'sum of the queries':<28} {total:8.1f} ms")
         print(f"  {'dashboard() (all at once)':<28} {whole:8.1f} ms")
-        worst_total = max(worst_total, whole)
+        print(f"  {'dashboard_concurrently() (3)':<28} {spread:8.1f} ms  (what the tab runs)")
+        worst_total = max(worst_total, spread)
     return worst_total
 
 
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             worst = bench(store, args.repeat)
     verdict = "within" if worst < 500 else "OVER"
     print(f"slowest viewer, whole dashboard: {worst:.1f} ms ({verdict} the 500 ms budget)")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 
