@@ -266,8 +266,9 @@ class DashboardPanel(QtWidgets.QWidget):
         self.repeat_table.setHorizontalHeaderLabels(["Location", "Incidents", "First", "Last"])
         self.repeat_table.verticalHeader().setVisible(False)
         self.repeat_table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Not ResizeToContents: that measures every row again at each cell set (quadratic);
+        # the columns are fitted once per refresh instead.
         header = self.repeat_table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
 
         grid = QtWidgets.QGridLayout()
@@ -540,6 +541,8 @@ class DashboardPanel(QtWidgets.QWidget):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 table.setItem(row, column, cell)
+        for column in range(1, table.columnCount()):
+            table.resizeColumnToContents(column)
         table.setUpdatesEnabled(True)
 
     def _draw_tiles(self, figures: dash.Dashboard) -> None:
