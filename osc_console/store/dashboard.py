@@ -277,31 +277,27 @@ def open_by_grade(
         return HourlySeries((), ())
     first, last = _epoch_hour(first_b), _epoch_hour(_floor_hour(e))
     where, params = _scope(viewer, lead_agency)
-    # Hour boundary b (an epoch hour) counts an incident when open_b <= b < close_b: open_b is
-    # the first boundary after the opening, close_b the first at or after the close. SQL
-    # groups by the text hours (cheap) and Python turns the few distinct ones into numbers.
-    # Only incidents open across at least one boundary take part: a close in the same hour
-    # as the opening, or on the very next boundary, never shows.
+    # An incident counts at boundary b (an epoch hour) when open_from_h <= b < open_until_h
+    # (projection columns, migration 5: the first boundary after the opening, the first at
+    # or after the close). One +1 at its first boundary in the period and one -1 where it
+    # stops, summed per grade and hour in SQL over the covering index; Python adds them up.
+    # Only incidents open across at least one boundary take part (until > from).
     rows = conn.execute(
-        "WITH x AS (SELECT grade, substr(opened_at, 1, 13) AS o, substr(closed_at, 1, 13) AS c, "
-        "substr(closed_at, 15) = '00:00.000Z' AS exact FROM incidents "
-        f"WHERE opened_at < ? AND (closed_at IS NULL OR closed_at > ?) AND {where} "
-        "AND (closed_at IS NULL OR (substr(opened_at, 1, 13) < substr(closed_at, 1, 13) "
-        "AND (substr(closed_at, 15) != '00:00.000Z' "
-        "OR strftime('%Y-%m-%dT%H', opened_at, '+1 hour') < substr(closed_at, 1, 13))))) "
-        "SELECT grade, 1, o, 0, count(*) FROM x GROUP BY grade, o "
-        "UNION ALL SELECT grade, -1, c, exact, count(*) FROM x WHERE c IS NOT NULL "
-        "GROUP BY grade, c, exact",
-        [to_iso(_local_hour(last)), to_iso(first_b), *params],
+        "SELECT grade, open_from_h, open_until_h, count(*) FROM incidents "
+        f"WHERE opened_at < ? AND (open_until_h IS NULL OR open_until_h > ?) AND {where} "
+        "AND (open_until_h IS NULL OR open_until_h > open_from_h) "
+        "GROUP BY grade, open_from_h, open_until_h",
+        [to_iso(_local_hour(last)), first, *params],
     ).fetchall()
     size = last - first + 1
     deltas: dict[str | None, list[int]] = {}
-    for grade, sign, text, exact, n in rows:
-        # An opening counts from the next boundary; a close from its own hour when exactly
-        # on it, else from the next. Boundaries outside the period are clamped to its ends.
-        at = _text_hour(text) + (0 if sign < 0 and exact else 1)
-        at = min(max(at, first), last + 1)
-        deltas.setdefault(grade, [0] * (size + 1))[at - first] += int(sign) * int(n)
+    for grade, start_h, until_h, n in rows:
+        counts = deltas.get(grade)
+        if counts is None:
+            counts = deltas[grade] = [0] * (size + 1)
+        counts[max(start_h, first) - first] += n
+        if until_h is not None and until_h <= last:
+            counts[until_h - first] -= n
     series = []
     for grade in sorted(deltas, key=_grade_order):
         running, counts = 0, []

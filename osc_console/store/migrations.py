@@ -203,9 +203,20 @@ _FIRST_RESPONSE = """
                 SELECT max(0, CAST(round((julianday(min(json_extract(j.value, '$.times.on_scene')))
                     - julianday(incidents.opened_at)) * 86400000.0) AS INTEGER))
                 FROM json_each(incidents.state, '$.assignments') j);
+        -- Open incidents by hour: an incident counts as open at each hour boundary h (epoch
+        -- hours) with open_from_h <= h < open_until_h (NULL while it is open): the first
+        -- boundary after the opening, and the first at or after the close.
+        ALTER TABLE incidents ADD COLUMN open_from_h INTEGER;
+        ALTER TABLE incidents ADD COLUMN open_until_h INTEGER;
+        UPDATE incidents SET
+            open_from_h = CAST(round((julianday(opened_at) - 2440587.5) * 86400000.0)
+                AS INTEGER) / 3600000 + 1,
+            open_until_h = CASE WHEN closed_at IS NULL THEN NULL
+                ELSE (CAST(round((julianday(closed_at) - 2440587.5) * 86400000.0) AS INTEGER)
+                    + 3599999) / 3600000 END;
         CREATE INDEX incidents_dashboard ON incidents (
             opened_at, visibility, lead_agency, grade, category, closed_at,
-            assign_ms, attend_ms, location, lat, lon
+            assign_ms, attend_ms, open_from_h, open_until_h, location, lat, lon
         );
 """
 
@@ -214,6 +225,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "users", _USERS),
     Migration(3, "events by occurred time", _EVENTS_OCCURRED),
     Migration(4, "linked incidents", _INCIDENT_LINKS),
-    Migration(5, "first response times on incidents", _FIRST_RESPONSE),
+    Migration(5, "dashboard figures as incident columns", _FIRST_RESPONSE),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from osc_console.models.clock import from_iso
@@ -107,6 +107,8 @@ INCIDENT_COLUMNS = (
     "has_conflict",
     "assign_ms",
     "attend_ms",
+    "open_from_h",
+    "open_until_h",
     "state",
 )
 INSERT_INCIDENT = (
@@ -149,6 +151,7 @@ def incident_row(state: IncidentState) -> tuple[Any, ...]:
         1 if state.conflicts else 0,
         _first_ms(state, "assigned"),
         _first_ms(state, "on_scene"),
+        *_open_hours(state),
         canonical_json(state.to_dict()),  # sorted keys: the same state is the same text
     )
 
@@ -165,7 +168,31 @@ def _first_ms(state: IncidentState, status: str) -> int | None:
         gap = from_iso(min(times)) - from_iso(state.opened_at)
     except ValueError:
         return None
-    return max(0, gap // timedelta(milliseconds=1))
+    return max(0, round(gap / _MS))
+
+
+_MS = timedelta(milliseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOUR_MS = 3_600_000
+
+
+def _open_hours(state: IncidentState) -> tuple[int | None, int | None]:
+    """The hour boundaries (epoch hours) the incident is open at: ``from <= h < until``.
+
+    ``from`` is the first boundary after the opening, ``until`` the first at or after the
+    close (None while open). The dashboard's open-incidents series counts from these.
+    """
+    try:
+        opened = round((from_iso(state.opened_at) - _EPOCH) / _MS)
+    except (TypeError, ValueError):
+        return None, None
+    if state.closed_at is None:
+        return opened // _HOUR_MS + 1, None
+    try:
+        closed = round((from_iso(state.closed_at) - _EPOCH) / _MS)
+    except (TypeError, ValueError):
+        return opened // _HOUR_MS + 1, None
+    return opened // _HOUR_MS + 1, -(-closed // _HOUR_MS)
 
 
 LINK_COLUMNS = ("link_event", "incident_id", "other_id")
