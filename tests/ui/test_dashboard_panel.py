@@ -198,3 +198,42 @@ def test_the_figures_are_worked_out_off_the_ui_thread(
     show_period(qtbot, panel, END - timedelta(days=1), END)
     assert threads
     assert all(name != threading.main_thread().name for name in threads)
+
+
+def test_targets_come_from_the_config_folder_and_are_drawn(
+    qtbot: QtBot, session: ConsoleSession, truths: dict[str, Truth], tmp_path: Path
+) -> None:
+    import os
+
+    folder = Path(os.environ["OSC_CONFIG_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "targets.toml").write_text("[immediate]\nattend = 9\n", encoding="utf-8")
+    widget = DashboardPanel(session)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: widget.figures is not None, timeout=10_000)
+    show_period(qtbot, widget, END - timedelta(days=6), END)
+    attend = widget.figures.response.for_grade("attend", "immediate")  # type: ignore[union-attr]
+    assert attend is not None
+    assert attend.target_s == 9 * 60
+    assert widget.response_bars["assign", "median"].opts["x"]  # drawn
+    xs, ys = widget.target_marks.getData()
+    assert list(ys[:2]) == [9.0, 9.0]  # the only target: Immediate, attend, 9 minutes
+    assert len(xs) == 2
+
+
+def test_a_wrong_targets_file_is_said_and_the_defaults_used(
+    qtbot: QtBot, session: ConsoleSession, truths: dict[str, Truth]
+) -> None:
+    import os
+
+    folder = Path(os.environ["OSC_CONFIG_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "targets.toml").write_text("[urgent]\nattend = 9\n", encoding="utf-8")
+    widget = DashboardPanel(session)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: widget.figures is not None, timeout=10_000)
+    assert "[urgent] is not a grade" in widget.status.text()
+    assert "using the default targets" in widget.status.text()
+    from osc_console.store.dashboard import DEFAULT_TARGETS
+
+    assert widget.targets is DEFAULT_TARGETS

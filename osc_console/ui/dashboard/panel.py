@@ -10,7 +10,7 @@ the operator has already asked for another period is dropped.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +19,10 @@ import shiboken6
 
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import LONDON
+from osc_console.models.errors import ValidationError
 from osc_console.models.incident import Grade
 from osc_console.reports.dashboard_csv import dashboard_csv
+from osc_console.services.targets import configured_targets
 from osc_console.store import dashboard as dash
 from osc_console.ui.exporting import ask_and_write
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
@@ -111,10 +113,24 @@ class DashboardPanel(QtWidgets.QWidget):
     # The figures of a refresh reached the screen (all charts drawn).
     loaded = QtCore.Signal()
 
-    def __init__(self, session: ConsoleSession, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: ConsoleSession,
+        parent: QtWidgets.QWidget | None = None,
+        *,
+        targets: Mapping[str, dash.ResponseTarget] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self.setAccessibleName("Dashboard")
+        self.targets_problem = ""
+        if targets is None:
+            try:
+                targets = configured_targets()
+            except ValidationError as exc:  # a wrong targets.toml: say so, use the defaults
+                self.targets_problem = f"{exc} — using the default targets."
+                targets = dash.DEFAULT_TARGETS
+        self.targets = targets
         self.figures: dash.Dashboard | None = None
         self.timing: Timing | None = None
         self.start, self.end = self._default_period()
@@ -362,11 +378,14 @@ class DashboardPanel(QtWidgets.QWidget):
         self._token += 1
         token = self._token
         start, end, viewer, lead = self.start, self.end, self.session.agency, self.lead_agency
+        targets = self.targets
         self.status.setText("Working out the figures…")
         asked = time.perf_counter()
 
         def work(store):  # on the database worker (and two helper threads): nothing drawn
-            return dash.dashboard_concurrently(store.read_connections(3), start, end, viewer, lead)
+            return dash.dashboard_concurrently(
+                store.read_connections(3), start, end, viewer, lead, targets=targets
+            )
 
         def done(figures: dash.Dashboard) -> None:
             if not shiboken6.isValid(self) or token != self._token:
@@ -403,7 +422,10 @@ class DashboardPanel(QtWidgets.QWidget):
         self.timing = Timing(compute_ms, draw_ms)
         start = figures.start.astimezone(LONDON)
         end = figures.end.astimezone(LONDON)
-        self.status.setText(f"{start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M %Z}")
+        self.status.setText(
+            f"{start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M %Z}"
+            + (f" · {self.targets_problem}" if self.targets_problem else "")
+        )
         self.status.setToolTip(
             f"Figures worked out in {compute_ms:.0f} ms, drawn in {draw_ms:.0f} ms"
         )
