@@ -133,3 +133,37 @@ def test_the_dashboard_tab_is_built_when_first_shown(qtbot: QtBot, window: MainW
     qtbot.waitUntil(lambda: dashboard.figures is not None, timeout=10_000)
     assert isinstance(dashboard, QtWidgets.QWidget)
     assert dashboard.isVisible()
+
+
+def test_a_marker_of_a_linked_incident_opens_that_incident_at_the_entry(
+    qtbot: QtBot, window: MainWindow, session: ConsoleSession, desk: IncidentService
+) -> None:
+    first = desk.open_incident(knife_incident()).incident
+    second = desk.open_incident(knife_incident(summary="Second caller")).incident
+    theirs = desk.add_log(second.id, "Caller 2: the man ran towards Bank").events[0]
+    desk.link(second.id, first.id)  # recorded on the second: the first still has a group
+    detail = window.detail
+    assert detail is not None
+    with qtbot.waitSignal(detail.loaded, timeout=5000):
+        window.show_incident(first.id)
+    tab = detail.chart_tab
+    with qtbot.waitSignal(tab.drawn, timeout=5000):
+        detail.tabs.setCurrentWidget(tab)
+    assert tab.merge.isEnabled()
+    with qtbot.waitSignal(tab.drawn, timeout=5000):
+        tab.merge.setChecked(True)
+    chart = tab.chart
+    assert chart is not None
+    assert chart.data is not None
+    assert chart.data.refs == (first.ref, second.ref)
+    with qtbot.waitSignal(detail.loaded, timeout=5000):
+        chart.entry_clicked.emit(theirs.id)  # what a click on that marker sends
+    assert detail.state is not None
+    assert detail.state.id == second.id
+    qtbot.waitUntil(lambda: detail.current_event_id() == theirs.id, timeout=5000)
+    assert detail.tabs.currentWidget() is tab  # the chart stays in view
+    # The same group, read again from the other end, this incident first.
+    qtbot.waitUntil(
+        lambda: chart.data is not None and chart.data.refs == (second.ref, first.ref),
+        timeout=5000,
+    )

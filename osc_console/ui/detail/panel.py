@@ -182,6 +182,7 @@ class IncidentDetailPanel(QtWidgets.QWidget):
             session, self.model, self.timeline.selectionModel(), TimelineListView()
         )
         self.tabs.addTab(self.chart_tab, "Timeline chart")
+        self.chart_tab.open_incident_requested.connect(self._open_from_chart)
         self.tabs.addTab(details_scroll, "Details")
         self.quick_entry = QuickEntry(session)
 
@@ -319,6 +320,11 @@ class IncidentDetailPanel(QtWidgets.QWidget):
         self.tabs.setCurrentWidget(self.timeline)
         self._select_row(row, scroll=True)
         return True
+
+    def _open_from_chart(self, incident_id: str, event_id: str) -> None:
+        """A linked incident's marker was clicked: show that incident, at that entry."""
+        self.show_incident(incident_id)
+        self._select_after_load = event_id
 
     def current_event_id(self) -> str | None:
         index = self.timeline.currentIndex()

@@ -36,6 +36,8 @@ Group = list[tuple[IncidentState | None, Sequence[Event]]]
 class TimelineTab(QtWidgets.QWidget):
     # The chart was redrawn (tests and the screenshot script wait for it).
     drawn = QtCore.Signal()
+    # A marker of another incident of the group was clicked: (incident id, event id).
+    open_incident_requested = QtCore.Signal(str, str)
 
     def __init__(
         self,
@@ -51,6 +53,7 @@ class TimelineTab(QtWidgets.QWidget):
         self.selection = selection
         self.chart: TimelineChart | None = None
         self.linked: Group = []  # the other incidents of the group, when merged
+        self._group_of: str | None = None  # the incident whose group ``linked`` is
         self._group_token = 0
         self.setAccessibleName("Timeline chart")
 
@@ -117,15 +120,18 @@ class TimelineTab(QtWidgets.QWidget):
         if chart is None:
             return
         state = self.model.state
-        self.merge.setEnabled(bool(state is not None and state.links))
+        # Links are recorded on one incident of each pair, so this one may be in a group
+        # without holding a link itself: merging is offered whenever an incident is shown.
+        self.merge.setEnabled(state is not None)
         if state is None and not self.model.events:
             chart.clear()
         else:
+            if self.merge.isChecked() and state is not None and state.id != self._group_of:
+                self._load_group()  # another incident is shown: its group, drawn when read
+            merged = self.merge.isChecked() and state is not None and state.id == self._group_of
             own: Group = [(state, self.model.events)]
-            others = [
-                g for g in self.linked if g[0] is None or state is None or g[0].id != state.id
-            ]
-            groups = own + others if self.merge.isChecked() else own
+            others = [g for g in self.linked if g[0] is not None and g[0].id != self._group_of]
+            groups = own + others if merged else own
             data = build_timeline(groups, self.session.store.reference, datetime.now(UTC))
             chart.set_data(data, self._describe)
         chart.select(self._current_id())
@@ -139,10 +145,16 @@ class TimelineTab(QtWidgets.QWidget):
 
     # ---- merging the major-incident group --------------------------------------------------
     def _merge_toggled(self, on: bool) -> None:
-        state = self.model.state
-        if not on or state is None:
+        if not on or self.model.state is None:
             self.redraw()
             return
+        self._load_group()
+
+    def _load_group(self) -> None:
+        state = self.model.state
+        if state is None:
+            return
+        self._group_of = None
         self._group_token += 1
         token = self._group_token
         viewer = self.session.agency
@@ -156,6 +168,7 @@ class TimelineTab(QtWidgets.QWidget):
         def done(groups: Group) -> None:
             if shiboken6.isValid(self) and token == self._group_token:
                 self.linked = groups
+                self._group_of = incident_id
                 self.redraw()
 
         self.session.read(work, done)
@@ -173,8 +186,11 @@ class TimelineTab(QtWidgets.QWidget):
 
     def _marker_clicked(self, event_id: str) -> None:
         row = self.model.row_of(event_id)
-        if row < 0:
-            return  # an entry of a linked incident: it is not in this incident's log
+        if row < 0:  # an entry of another incident of the group: show that incident there
+            marker = self.chart.data.marker_of(event_id) if self.chart and self.chart.data else None
+            if marker is not None and marker.event.incident_id:
+                self.open_incident_requested.emit(marker.event.incident_id, event_id)
+            return
         index = self.model.index(row)
         self.selection.setCurrentIndex(
             index, QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect
