@@ -167,3 +167,23 @@ def test_a_marker_of_a_linked_incident_opens_that_incident_at_the_entry(
         lambda: chart.data is not None and chart.data.refs == (second.ref, first.ref),
         timeout=5000,
     )
+
+
+def test_the_search_results_model_passes_the_model_tester(
+    qtbot: QtBot, qtmodeltester: object, session: ConsoleSession, desk: IncidentService
+) -> None:
+    from osc_console.ui.search.panel import SearchPanel, SearchTableModel
+
+    opened = desk.open_incident(knife_incident()).incident
+    desk.add_log(opened.id, "Knife recovered from a bin")
+    panel = SearchPanel(session)
+    qtbot.addWidget(panel)
+    panel.text.setText("knife")
+    with qtbot.waitSignal(panel.searched, timeout=5000) as searched:
+        panel.search()
+    assert searched.args == [2]  # the summary and the log entry
+    assert {bool(r.event_id) for r in panel.model.results} == {True, False}
+    # A model of its own (the panel's goes with the panel, before the tester lets go).
+    model = SearchTableModel(session.store.reference)
+    model.set_results(panel.model.results)
+    qtmodeltester.check(model, force_py=True)  # type: ignore[attr-defined]
