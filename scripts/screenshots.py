@@ -75,7 +75,7 @@ def main() -> None:
 
         apply_theme(app, "dark")
         if "timeline" in args.only:
-            print(f"wrote {shoot_timeline(app, store, args.out, _settle)}")
+            print(f"wrote {shoot_timeline(app, store, args.out, end, _settle)}")
         if "dashboard" in args.only:
             print(f"wrote {shoot_dashboard(app, store, args.out, end, _settle)}")
     for theme in args.themes if "main" in args.only else []:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from osc_console.models.agencies import Agency
+from osc_console.models.clock import to_iso
 from osc_console.models.events import Author
 from osc_console.models.users import Role, User
 from osc_console.services.incidents import IncidentService
@@ -28,13 +29,14 @@ def _session(store: Store) -> Any:
     return session
 
 
-def major_incident(store: Store) -> tuple[str, str | None]:
-    """The joint incident with the most agencies and entries, and another call to link."""
+def major_incident(store: Store, end: datetime) -> tuple[str, str | None]:
+    """A recent joint incident with the most agencies and entries, and another call to link."""
     row = store.conn.execute(
         "SELECT i.id, i.location, i.opened_at FROM incidents i WHERE i.visibility = 'joint' "
-        "AND i.is_open = 1 "
+        "AND i.is_open = 1 AND i.opened_at >= ? "
         "ORDER BY (SELECT count(DISTINCT agency) FROM assignments a "
-        "WHERE a.incident_id = i.id) DESC, i.log_count DESC LIMIT 1"
+        "WHERE a.incident_id = i.id) DESC, i.log_count DESC LIMIT 1",
+        [to_iso(end - timedelta(hours=5))],
     ).fetchone()
     other = store.conn.execute(
         "SELECT id FROM incidents WHERE visibility = 'joint' AND id != ? "
@@ -44,10 +46,12 @@ def major_incident(store: Store) -> tuple[str, str | None]:
     return str(row[0]), (str(other[0]) if other else None)
 
 
-def shoot_timeline(app: Any, store: Store, out: Path, settle: Callable[..., None]) -> Path:
+def shoot_timeline(
+    app: Any, store: Store, out: Path, end: datetime, settle: Callable[..., None]
+) -> Path:
     from osc_console.ui.detail.panel import IncidentDetailPanel
 
-    incident, other = major_incident(store)
+    incident, other = major_incident(store, end)
     if other is not None and not store.incident(incident).links:  # type: ignore[union-attr]
         desk = IncidentService(store, Author("Insp. R. Morgan", Agency.POLICE, "CR3"))
         desk.link(incident, other, note="Second caller about the same disturbance")

@@ -515,7 +515,10 @@ class DashboardPanel(QtWidgets.QWidget):
                     top = max(top, found.target_s / 60)
         self.target_marks.setData(marks_x, marks_y)
         item = self.response_plot.getPlotItem()
-        item.getAxis("bottom").setTicks([[(i, grade_name(g)) for i, g in enumerate(grades)], []])
+        short = {Grade.RESOLUTION_WITHOUT_DEPLOYMENT.value: "No deployment"}  # fits the axis
+        item.getAxis("bottom").setTicks(
+            [[(i, short.get(g or "", grade_name(g))) for i, g in enumerate(grades)], []]
+        )
         item.getViewBox().setXRange(-0.6, max(len(grades), 1) - 0.4, padding=0)
         item.getViewBox().setYRange(0, top * 1.1, padding=0)
 

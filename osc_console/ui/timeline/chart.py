@@ -310,7 +310,8 @@ class TimelineChart(QtWidgets.QWidget):
         if scatter is None:
             scatter = pg.ScatterPlotItem(
                 symbol=SYMBOLS.get(key[0], "o"),
-                size=_MARKER_SIZE,
+                # A star fills less of its square than a circle: drawn larger to read the same.
+                size=_MARKER_SIZE + (6 if key[0] == MarkerKind.LIFECYCLE else 0),
                 hoverable=True,
                 tip=self._tip,
                 pxMode=True,
