@@ -66,10 +66,13 @@ def bench(store: Store, repeat: int) -> float:
         spread = timed(
             partial(dashboard.dashboard_concurrently, readers, start, END, viewer), repeat
         )
+        # What the tab runs here: three connections with four cores or more, else one
+        # (osc_console.ui.dashboard.panel.query_lanes).
+        tab_runs = spread if (os.cpu_count() or 1) >= 4 else whole
         print(f"  {'sum of the queries':<28} {total:8.1f} ms")
         print(f"  {'dashboard() (all at once)':<28} {whole:8.1f} ms")
-        print(f"  {'dashboard_concurrently() (3)':<28} {spread:8.1f} ms  (what the tab runs)")
-        worst_total = max(worst_total, spread)
+        print(f"  {'dashboard_concurrently() (3)':<28} {spread:8.1f} ms")
+        worst_total = max(worst_total, tab_runs)
     return worst_total
 
 
@@ -96,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"store: {count:,} incidents")
             worst = bench(store, args.repeat)
     verdict = "within" if worst < 500 else "OVER"
-    print(f"slowest viewer, whole dashboard: {worst:.1f} ms ({verdict} the 500 ms budget)")
+    print(
+        f"slowest viewer, whole dashboard as the tab runs it on {os.cpu_count()} cores: "
+        f"{worst:.1f} ms ({verdict} the 500 ms budget)"
+    )
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -9,6 +9,7 @@ the operator has already asked for another period is dropped.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -379,12 +380,13 @@ class DashboardPanel(QtWidgets.QWidget):
         token = self._token
         start, end, viewer, lead = self.start, self.end, self.session.agency, self.lead_agency
         targets = self.targets
+        lanes = query_lanes()
         self.status.setText("Working out the figures…")
         asked = time.perf_counter()
 
         def work(store):  # on the database worker (and two helper threads): nothing drawn
             return dash.dashboard_concurrently(
-                store.read_connections(3), start, end, viewer, lead, targets=targets
+                store.read_connections(lanes), start, end, viewer, lead, targets=targets
             )
 
         def done(figures: dash.Dashboard) -> None:
@@ -593,6 +595,17 @@ class DashboardPanel(QtWidgets.QWidget):
         if self.figures is None:
             raise ValueError("the figures are not ready yet")
         path.write_text(dashboard_csv(self.figures), encoding="utf-8", newline="")
+
+
+def query_lanes(cores: int | None = None) -> int:
+    """How many connections the dashboard's queries are spread over.
+
+    Three (one per heavy group) when the workstation has the cores for them beside the UI
+    thread; one on a two-core machine, where measured on a shared one (bench/
+    dashboard_ui_bench.py) the extra threads only competed with the UI and each other.
+    """
+    count = cores if cores is not None else (os.cpu_count() or 1)
+    return 3 if count >= 4 else 1
 
 
 def _legend(columns: int = 6) -> dict[str, object]:
