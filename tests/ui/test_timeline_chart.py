@@ -172,3 +172,25 @@ def test_empty_and_single_entry_timelines_draw_without_error(
     chart.set_data(single)
     (x0, x1), _ = chart.plot.getPlotItem().getViewBox().viewRange()
     assert x0 < single.markers[0].x < x1
+
+
+def test_a_hidden_chart_redraws_when_shown_again_not_before(
+    qtbot: QtBot, panel: IncidentDetailPanel
+) -> None:
+    from osc_console.services.incidents import IncidentService
+
+    tab = panel.chart_tab
+    chart = tab.chart
+    assert chart is not None
+    assert chart.data is not None
+    before = len(chart.data.markers)
+    panel.tabs.setCurrentWidget(panel.timeline)  # the operator goes back to the Log tab
+    desk = IncidentService(panel.session.store, panel.session.author)
+    assert panel.incident_id is not None
+    with qtbot.waitSignal(panel.loaded, timeout=5000):
+        panel.session.announce(desk.add_log(panel.incident_id, "New entry while hidden").changes)
+    qtbot.wait(20)
+    assert len(chart.data.markers) == before  # not redrawn while nobody could see it
+    with qtbot.waitSignal(tab.drawn, timeout=5000):
+        panel.tabs.setCurrentWidget(tab)
+    assert len(chart.data.markers) == before + 1

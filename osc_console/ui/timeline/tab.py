@@ -54,6 +54,7 @@ class TimelineTab(QtWidgets.QWidget):
         self.chart: TimelineChart | None = None
         self.linked: Group = []  # the other incidents of the group, when merged
         self._group_of: str | None = None  # the incident whose group ``linked`` is
+        self._stale = False  # the log changed while the chart was hidden
         self._group_token = 0
         self.setAccessibleName("Timeline chart")
 
@@ -105,6 +106,8 @@ class TimelineTab(QtWidgets.QWidget):
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         try:
+            if self.chart is not None and self._stale:
+                self.redraw()
             self.ensure_chart()
         except Exception:  # an exception escaping a Qt virtual would take the console down
             log.exception("the timeline chart could not be drawn")
@@ -112,13 +115,20 @@ class TimelineTab(QtWidgets.QWidget):
                 self._chart_slot.setText("The chart could not be drawn; the log below is complete")
 
     def _schedule(self, *_: object) -> None:
-        if self.chart is not None:
+        # Hidden behind the Log tab, the chart waits: an operator typing entries into an
+        # incident of thousands must not pay for a redraw nobody sees.
+        if self.chart is None:
+            return
+        if self.isVisible():
             self._redraw_timer.start()
+        else:
+            self._stale = True
 
     def redraw(self) -> None:
         chart = self.chart
         if chart is None:
             return
+        self._stale = False
         state = self.model.state
         # Links are recorded on one incident of each pair, so this one may be in a group
         # without holding a link itself: merging is offered whenever an incident is shown.
