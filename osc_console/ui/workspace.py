@@ -7,11 +7,40 @@ window only says where the tabs go.
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from osc_console.ui.qt import QtGui, QtWidgets
+from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
+
+log = logging.getLogger(__name__)
+WARM_UP_AFTER_MS = 4000  # once the queue and the detail are on screen
+
+
+def warm_chart_library() -> threading.Thread | None:
+    """Import pyqtgraph (and numpy) on a background thread while the operator works.
+
+    The import takes most of a second; done on the UI thread when the Dashboard or the
+    Timeline chart is first opened, it would freeze the console that long. Importing builds
+    no Qt object, so it is safe off the UI thread, which keeps running meanwhile. None when
+    it is already imported.
+    """
+    if "pyqtgraph" in sys.modules:
+        return None
+    thread = threading.Thread(target=_import_charts, name="osc-warm-charts", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_charts() -> None:
+    try:
+        import pyqtgraph  # noqa: F401
+    except Exception:  # the tab will try again, and say what is wrong, when opened
+        log.exception("pyqtgraph could not be imported in the background")
+
 
 if TYPE_CHECKING:
     from osc_console.ui.dashboard.panel import DashboardPanel
@@ -52,6 +81,7 @@ class Workspace:
         self.search_tab = LazyTab(self._make_search, "Search")
         tabs.addTab(self.dashboard_tab, "Dashboard")
         tabs.addTab(self.search_tab, "Search")
+        QtCore.QTimer.singleShot(WARM_UP_AFTER_MS, window, warm_chart_library)
 
     def _make_dashboard(self) -> QtWidgets.QWidget:
         from osc_console.ui.dashboard.panel import DashboardPanel

@@ -187,3 +187,28 @@ def test_the_search_results_model_passes_the_model_tester(
     model = SearchTableModel(session.store.reference)
     model.set_results(panel.model.results)
     qtmodeltester.check(model, force_py=True)  # type: ignore[attr-defined]
+
+
+def test_the_chart_library_is_imported_off_the_ui_thread() -> None:
+    """In a fresh process (this one has pyqtgraph already): imported by another thread."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading\n"
+        "from osc_console.ui.qt import QtWidgets\n"
+        "app = QtWidgets.QApplication([])\n"
+        "from osc_console.ui.workspace import warm_chart_library\n"
+        "assert 'pyqtgraph' not in sys.modules\n"
+        "thread = warm_chart_library()\n"
+        "assert thread is not None and thread is not threading.main_thread()\n"
+        "thread.join(60)\n"
+        "assert 'pyqtgraph' in sys.modules\n"
+        "assert warm_chart_library() is None\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
