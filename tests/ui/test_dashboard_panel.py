@@ -245,3 +245,27 @@ def test_queries_are_spread_over_connections_only_with_cores_to_spare() -> None:
     assert query_lanes(2) == 1
     assert query_lanes(4) == 3
     assert query_lanes(16) == 3
+
+
+def test_the_charts_follow_a_change_of_theme(
+    qtbot: QtBot, qapp: object, panel: DashboardPanel
+) -> None:
+    from osc_console.ui.qt import QtGui, QtWidgets
+    from osc_console.ui.theme import DARK, LIGHT, apply_theme
+
+    assert isinstance(qapp, QtWidgets.QApplication)
+    style, sheet = qapp.style().name(), qapp.styleSheet()
+    palette, name = QtGui.QPalette(qapp.palette()), qapp.property("osc_theme")
+    try:
+        apply_theme(qapp, "light")
+        qtbot.waitUntil(lambda: panel._theme == "light", timeout=3000)
+        for plot in panel.plots():
+            assert plot.backgroundBrush().color().name() == LIGHT.base.lower()
+        apply_theme(qapp, "dark")
+        qtbot.waitUntil(lambda: panel._theme == "dark", timeout=3000)
+        assert panel.opened_plot.backgroundBrush().color().name() == DARK.base.lower()
+    finally:
+        qapp.setStyle(style)
+        qapp.setStyleSheet(sheet)
+        qapp.setPalette(palette)
+        qapp.setProperty("osc_theme", name)

@@ -194,3 +194,28 @@ def test_a_hidden_chart_redraws_when_shown_again_not_before(
     with qtbot.waitSignal(tab.drawn, timeout=5000):
         panel.tabs.setCurrentWidget(tab)
     assert len(chart.data.markers) == before + 1
+
+
+def test_the_chart_follows_a_change_of_theme(
+    qtbot: QtBot, qapp: object, panel: IncidentDetailPanel
+) -> None:
+    from osc_console.ui.qt import QtGui, QtWidgets
+    from osc_console.ui.theme import LIGHT, apply_theme
+
+    chart = panel.chart_tab.chart
+    assert chart is not None
+    assert chart.data is not None
+    markers = len(chart.data.markers)
+    assert isinstance(qapp, QtWidgets.QApplication)
+    style, sheet = qapp.style().name(), qapp.styleSheet()
+    palette, name = QtGui.QPalette(qapp.palette()), qapp.property("osc_theme")
+    try:
+        apply_theme(qapp, "light")
+        qtbot.waitUntil(lambda: chart._theme == "light", timeout=3000)
+        assert chart.plot.backgroundBrush().color().name() == LIGHT.base.lower()
+        assert len(chart.data.markers) == markers  # redrawn, nothing lost
+    finally:
+        qapp.setStyle(style)
+        qapp.setStyleSheet(sheet)
+        qapp.setPalette(palette)
+        qapp.setProperty("osc_theme", name)

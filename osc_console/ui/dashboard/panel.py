@@ -29,7 +29,8 @@ from osc_console.ui.exporting import ask_and_write
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.theme import GRADE_BADGES, agency_colour, current_palette
-from osc_console.ui.timeline.chart import LondonTimeAxis
+from osc_console.ui.timeline.chart import THEME_EVENTS as _THEME_EVENTS
+from osc_console.ui.timeline.chart import LondonTimeAxis, paint_plot
 
 import pyqtgraph as pg  # isort: skip  (after PySide6)
 
@@ -94,18 +95,13 @@ class ChartCard(QtWidgets.QFrame):
 
 
 def _plot(*, date_axis: bool = False) -> pg.PlotWidget:
-    palette = current_palette()
     axes = {"bottom": LondonTimeAxis(orientation="bottom")} if date_axis else {}
     widget = pg.PlotWidget(axisItems=axes)
-    widget.setBackground(palette.base)
+    paint_plot(widget)
     item = widget.getPlotItem()
     item.setMenuEnabled(False)
     item.hideButtons()
     item.showGrid(x=False, y=True, alpha=0.15)
-    for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setTextPen(pg.mkPen(palette.text))
-        axis.setPen(pg.mkPen(palette.border))
     widget.setMinimumHeight(140)
     return widget
 
@@ -137,6 +133,7 @@ class DashboardPanel(QtWidgets.QWidget):
         self.start, self.end = self._default_period()
         self.lead_agency: Agency | None = None
         self._token = 0
+        self._theme = current_palette().name
         self._build_controls()
         self._build_charts()
         self.reload()
@@ -321,6 +318,36 @@ class DashboardPanel(QtWidgets.QWidget):
         layout.addLayout(self._controls)
         layout.addLayout(self._tiles)
         layout.addLayout(grid, 1)
+
+    def plots(self) -> tuple[pg.PlotWidget, ...]:
+        return (
+            self.opened_plot,
+            self.open_plot,
+            self.response_plot,
+            self.category_plot,
+            self.hotspot_plot,
+        )
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in _THEME_EVENTS:
+            # After apply_theme has finished: it names the theme only after setting it.
+            QtCore.QTimer.singleShot(0, self, self.follow_theme)
+
+    def follow_theme(self) -> None:
+        """Redraw in the theme now in use (dark in the control room, light for printing)."""
+        palette = current_palette()
+        if palette.name == self._theme:
+            return
+        self._theme = palette.name
+        for plot in self.plots():
+            paint_plot(plot)
+            legend = plot.getPlotItem().legend
+            if legend is not None:
+                style = _legend()
+                legend.setLabelTextColor(style["labelTextColor"])
+                legend.setBrush(style["brush"])
+        self.target_marks.setPen(pg.mkPen(palette.danger, width=3))
 
     # ---- choosing the period and agency -----------------------------------------------------
     def set_period(self, start: datetime, end: datetime) -> None:

@@ -50,8 +50,28 @@ LEGEND = (
     ("⬢", "linked"),
 )
 # Later phases are drawn more solid: assigned is faint, on scene is full colour.
+# What applying a theme sends a widget (apply_theme sets the palette and the style sheet).
+THEME_EVENTS = frozenset(
+    {
+        QtCore.QEvent.Type.PaletteChange,
+        QtCore.QEvent.Type.ApplicationPaletteChange,
+        QtCore.QEvent.Type.StyleChange,
+    }
+)
+_THEME_EVENTS = THEME_EVENTS
 _PHASE_ALPHA = dict(zip(PHASES, (70, 120, 170, 235), strict=True))
 _MARKER_SIZE = 11
+
+
+def paint_plot(widget: pg.PlotWidget) -> None:
+    """The plot's background and axes in the current theme's colours."""
+    palette = current_palette()
+    widget.setBackground(palette.base)
+    item = widget.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setTextPen(pg.mkPen(palette.text))
+        axis.setPen(pg.mkPen(palette.border))
 
 
 class LondonTimeAxis(pg.DateAxisItem):  # type: ignore[misc]
@@ -131,7 +151,8 @@ class TimelineChart(QtWidgets.QWidget):
         palette = current_palette()
 
         self.plot = TimelinePlot()
-        self.plot.setBackground(palette.base)
+        paint_plot(self.plot)
+        self._theme = palette.name
         item = self.plot.getPlotItem()
         item.showGrid(x=True, y=False, alpha=0.18)
         item.setMenuEnabled(False)
@@ -139,10 +160,6 @@ class TimelineChart(QtWidgets.QWidget):
         box = item.getViewBox()
         box.invertY(True)
         box.setMouseEnabled(x=True, y=False)
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setTextPen(pg.mkPen(palette.text))
-            axis.setPen(pg.mkPen(palette.border))
         item.getAxis("left").setWidth(200)
         item.getAxis("bottom").setLabel("Europe/London time")
 
@@ -390,6 +407,24 @@ class TimelineChart(QtWidgets.QWidget):
             f"{when:%d %b %H:%M:%S %Z} · {marker.ref} · {lane}\n"
             f"{marker.event.actor} ({marker.event.workstation})\n{short}"
         )
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in _THEME_EVENTS:
+            # After apply_theme has finished: it names the theme only after setting it.
+            QtCore.QTimer.singleShot(0, self, self.follow_theme)
+
+    def follow_theme(self) -> None:
+        """Redraw in the theme now in use (dark in the control room, light for printing)."""
+        palette = current_palette()
+        if palette.name == self._theme:
+            return
+        self._theme = palette.name
+        paint_plot(self.plot)
+        self._ring.setPen(pg.mkPen(palette.accent, width=3))
+        self.now_line.setPen(pg.mkPen(palette.danger, width=2, style=Qt.PenStyle.DashLine))
+        if self.data is not None:
+            self.set_data(self.data)  # bands and marker outlines take the new colours
 
     def _move_now(self) -> None:
         self.now_line.setValue(datetime.now(UTC).timestamp())
