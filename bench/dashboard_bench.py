@@ -13,6 +13,7 @@ in milliseconds; the issue's target is every chart drawn in under 500 ms in all.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -61,9 +62,17 @@ def bench(store: Store, repeat: int) -> float:
             total += ms
             print(f"  {name:<28} {ms:8.1f} ms")
         whole = timed(partial(dashboard.dashboard, *args), repeat)
+        readers = store.read_connections(3)
+        spread = timed(
+            partial(dashboard.dashboard_concurrently, readers, start, END, viewer), repeat
+        )
+        # What the tab runs here: three connections with four cores or more, else one
+        # (osc_console.ui.dashboard.panel.query_lanes).
+        tab_runs = spread if (os.cpu_count() or 1) >= 4 else whole
         print(f"  {'sum of the queries':<28} {total:8.1f} ms")
         print(f"  {'dashboard() (all at once)':<28} {whole:8.1f} ms")
-        worst_total = max(worst_total, whole)
+        print(f"  {'dashboard_concurrently() (3)':<28} {spread:8.1f} ms")
+        worst_total = max(worst_total, tab_runs)
     return worst_total
 
 
@@ -90,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"store: {count:,} incidents")
             worst = bench(store, args.repeat)
     verdict = "within" if worst < 500 else "OVER"
-    print(f"slowest viewer, whole dashboard: {worst:.1f} ms ({verdict} the 500 ms budget)")
+    print(
+        f"slowest viewer, whole dashboard as the tab runs it on {os.cpu_count()} cores: "
+        f"{worst:.1f} ms ({verdict} the 500 ms budget)"
+    )
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 

@@ -42,12 +42,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--incidents", type=int, default=3000)
     parser.add_argument("--themes", nargs="+", default=["dark", "light"])
-    parser.add_argument("--shots", nargs="+", default=["main", "exercise"])
+    parser.add_argument(
+        "--shots",
+        nargs="+",
+        choices=["main", "exercise", "timeline", "dashboard"],
+        default=["main", "exercise", "timeline", "dashboard"],
+        help="which pictures to make",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if "exercise" in args.shots:
         exercise_shots(args.out)
-    if "main" not in args.shots:
+    if not {"main", "timeline", "dashboard"} & set(args.shots):
         return
 
     from osc_console.ui.qt import QtCore, QtWidgets
@@ -68,7 +74,15 @@ def main() -> None:
     seed_store(store, DemoSpec(incidents=args.incidents, days=14, seed=7, end=end))
     incident = busiest_open_incident(store)
 
-    for theme in args.themes:
+    if "timeline" in args.shots or "dashboard" in args.shots:
+        from screenshots_issue5 import shoot_dashboard, shoot_timeline
+
+        apply_theme(app, "dark")
+        if "timeline" in args.shots:
+            print(f"wrote {shoot_timeline(app, store, args.out, end, _settle)}")
+        if "dashboard" in args.shots:
+            print(f"wrote {shoot_dashboard(app, store, args.out, end, _settle)}")
+    for theme in args.themes if "main" in args.shots else []:
         apply_theme(app, theme)
         session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
         session.sign_in(User("A. Patel", Agency.POLICE, Role.DISPATCHER))

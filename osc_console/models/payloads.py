@@ -57,6 +57,8 @@ class Kind(StrEnum):
     EXERCISE_INJECT_RELEASED = "exercise.inject_released"
     EXERCISE_MESSAGE = "exercise.message"
     EXERCISE_STOPPED = "exercise.stopped"
+    INCIDENT_LINKED = "incident.linked"
+    INCIDENT_UNLINKED = "incident.unlinked"
 
 
 # Kinds that change what an incident *is*; on a joint incident these stay joint, so every
@@ -71,6 +73,8 @@ STATE_KINDS = frozenset(
         Kind.ASSIGNMENT_STATUS,
         Kind.ASSIGNMENT_WITHDRAWN,
         Kind.CONFLICT_RESOLVED,
+        Kind.INCIDENT_LINKED,
+        Kind.INCIDENT_UNLINKED,
     }
 )
 
@@ -247,6 +251,22 @@ def _field_name(value: Any, _: ReferenceData) -> None:
         raise ValueError(f"{value!r} is not a field that can be in conflict")
 
 
+MAX_UNLINKS = 1000
+
+
+def _link_ids(value: Any, _: ReferenceData) -> None:
+    """The ``incident.linked`` events an unlink removes: the adds its author saw (SYNC.md)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("must list the link entries removed (at least one id)")
+    if len(value) > MAX_UNLINKS:
+        raise ValueError(f"lists {len(value)} links; the limit is {MAX_UNLINKS}")
+    for item in value:
+        if not is_uuid(item):
+            raise ValueError(f"{item!r} is not an id (UUID) of an incident.linked entry")
+    if len(set(value)) != len(value):
+        raise ValueError("names the same link entry twice")
+
+
 def _any(value: Any, _: ReferenceData) -> None:
     return None
 
@@ -396,6 +416,23 @@ SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
             FieldSpec("field", _field_name),
             FieldSpec("value", _any, nullable=True),
             FieldSpec("reason", _text(MAX_TEXT), required=False, nullable=True),
+        )
+    },
+    # Linked incidents are an add/remove set: each link is its own entry (its event id is
+    # the tag), and an unlink removes only the link entries it names, so a link made
+    # concurrently on another workstation survives (SYNC.md, "set").
+    Kind.INCIDENT_LINKED: {
+        1: (
+            FieldSpec("other", _uuid),
+            FieldSpec("other_ref", _ref),
+            FieldSpec("note", _text(MAX_TEXT), required=False, nullable=True),
+        )
+    },
+    Kind.INCIDENT_UNLINKED: {
+        1: (
+            FieldSpec("other", _uuid),
+            FieldSpec("removes", _link_ids),
+            FieldSpec("reason", _text(MAX_TEXT)),
         )
     },
     Kind.SHIFT_SIGNED_OFF: {

@@ -126,6 +126,10 @@ class IncidentState:
     event_count: int = 0
     last_key: tuple[str, str, str] = ("", "", "")
     last_recorded_at: str = ""
+    # Linked incidents, an add/remove set: link entry id -> the other incident's id, and the
+    # link entries removed (kept so that a link folded after its removal stays removed).
+    links: dict[str, str] = field(default_factory=dict)
+    unlinked: set[str] = field(default_factory=set)
 
     # ---- reading -------------------------------------------------------------------------
     def value(self, name: str) -> Any:
@@ -204,6 +208,10 @@ class IncidentState:
             "event_count": self.event_count,
             "last_key": list(self.last_key),
             "last_recorded_at": self.last_recorded_at,
+            # Only when used, so that the stored state of an incident never linked is the
+            # same text as before links existed.
+            **({"links": dict(sorted(self.links.items()))} if self.links else {}),
+            **({"unlinked": sorted(self.unlinked)} if self.unlinked else {}),
         }
 
     @classmethod
@@ -246,7 +254,13 @@ class IncidentState:
         }
         last = data["last_key"]
         state.last_key = (last[0], last[1], last[2])
+        state.links = dict(data.get("links", {}))
+        state.unlinked = set(data.get("unlinked", ()))
         return state
+
+    def linked_incidents(self) -> set[str]:
+        """The ids of the incidents this one links to (each once, however often linked)."""
+        return set(self.links.values())
 
 
 _CLASSIFICATION_RANK = {c.value: c.rank for c in Classification}
@@ -450,6 +464,18 @@ def _fall_back_when_unassigned(state: IncidentState, event: Event) -> None:
         state.status_event = event.id
 
 
+def _linked(state: IncidentState, event: Event, ref: ReferenceData) -> None:
+    if event.id not in state.unlinked:
+        state.links[event.id] = event.payload["other"]
+
+
+def _unlinked(state: IncidentState, event: Event, ref: ReferenceData) -> None:
+    # Only the link entries its author saw: a concurrent link to the same incident survives.
+    for link_id in event.payload["removes"]:
+        state.unlinked.add(link_id)
+        state.links.pop(link_id, None)
+
+
 _HANDLERS = {
     Kind.INCIDENT_OPENED: _opened,
     Kind.INCIDENT_UPDATED: _updated,
@@ -463,4 +489,6 @@ _HANDLERS = {
     Kind.ASSIGNMENT_STATUS: _assignment_status,
     Kind.ASSIGNMENT_WITHDRAWN: _assignment_withdrawn,
     Kind.CONFLICT_RESOLVED: _conflict_resolved,
+    Kind.INCIDENT_LINKED: _linked,
+    Kind.INCIDENT_UNLINKED: _unlinked,
 }

@@ -23,7 +23,15 @@ from osc_console.models.projection import IncidentState
 
 # Kinds still accepted on a closed incident: late notes and decisions are part of the record.
 _ALLOWED_WHEN_CLOSED = frozenset(
-    {Kind.LOG_ADDED, Kind.LOG_AMENDED, Kind.DECISION_RECORDED, Kind.INCIDENT_REOPENED}
+    {
+        Kind.LOG_ADDED,
+        Kind.LOG_AMENDED,
+        Kind.DECISION_RECORDED,
+        Kind.INCIDENT_REOPENED,
+        # A closed call is often the first of several about one event: it may join the group.
+        Kind.INCIDENT_LINKED,
+        Kind.INCIDENT_UNLINKED,
+    }
 )
 
 
@@ -161,6 +169,23 @@ def _conflict_resolved(draft: EventDraft, state: IncidentState) -> None:
         raise DomainError(f"incident {state.ref} has no conflicting values for {name}")
 
 
+def _linked(draft: EventDraft, state: IncidentState) -> None:
+    other = draft.payload["other"]
+    if other == state.id:
+        raise ValidationError("other", f"incident {state.ref} cannot be linked to itself")
+    if other in state.links.values():
+        raise DomainError(f"incident {state.ref} is already linked to {draft.payload['other_ref']}")
+
+
+def _unlinked(draft: EventDraft, state: IncidentState) -> None:
+    other = draft.payload["other"]
+    for link_id in draft.payload["removes"]:
+        if state.links.get(link_id) != other:
+            raise NotFoundError(
+                f"removes: {link_id} is not a link from {state.ref} to that incident"
+            )
+
+
 _CHECKS = {
     Kind.INCIDENT_STATUS: _status,
     Kind.INCIDENT_REOPENED: _reopened,
@@ -169,6 +194,8 @@ _CHECKS = {
     Kind.ASSIGNMENT_STATUS: _assignment_status,
     Kind.ASSIGNMENT_WITHDRAWN: _assignment_withdrawn,
     Kind.CONFLICT_RESOLVED: _conflict_resolved,
+    Kind.INCIDENT_LINKED: _linked,
+    Kind.INCIDENT_UNLINKED: _unlinked,
 }
 
 

@@ -260,6 +260,51 @@ class IncidentService:
         )
         return self._write([draft])
 
+    # ---- linked incidents (a major-incident group) ------------------------------------------
+    def link(self, incident: str, other: str, note: str | None = None) -> Outcome:
+        """Link two incidents (several calls about one event); recorded on ``incident``."""
+        state, target = self.find(incident), self.find(other)
+        if target.visibility not in (Visibility.JOINT.value, state.visibility):
+            # Everyone who sees this incident would see the other's reference in the link.
+            raise ValidationError(
+                "other",
+                f"{target.ref} is {target.visibility}-only and cannot be linked to "
+                f"{state.ref}, which is {state.visibility}",
+            )
+        if state.id in target.linked_incidents():
+            raise ValidationError("other", f"{target.ref} is already linked to {state.ref}")
+        draft = EventDraft(
+            Kind.INCIDENT_LINKED,
+            {"other": target.id, "other_ref": target.ref, "note": (note or "").strip() or None},
+            incident_id=state.id,
+            visibility=Visibility(state.visibility),
+        )
+        return self._write([draft])
+
+    def unlink(self, incident: str, other: str, reason: str) -> Outcome:
+        """Remove the links between two incidents that this desk holds, from either end.
+
+        Each removal names the link entries it saw, so a link made at the same time on
+        another workstation survives (an add/remove set).
+        """
+        state, target = self.find(incident), self.find(other)
+        drafts = []
+        for holder, to in ((target, state), (state, target)):
+            seen = sorted(k for k, v in holder.links.items() if v == to.id)
+            if seen:
+                drafts.append(
+                    EventDraft(
+                        Kind.INCIDENT_UNLINKED,
+                        {"other": to.id, "removes": seen, "reason": reason.strip()},
+                        incident_id=holder.id,
+                        visibility=Visibility(holder.visibility),
+                        refs=tuple(seen),
+                    )
+                )
+        if not drafts:
+            raise NotFoundError(f"other: {target.ref} is not linked to {state.ref}")
+        return self._write(drafts)
+
     # ---- helpers -------------------------------------------------------------------------
     def _status_draft(self, state: IncidentState, status: str, reason: str | None) -> EventDraft:
         return EventDraft(

@@ -23,10 +23,12 @@ at rank ``ceil(p / 100 * n)`` (1-based), so it is always an observed value; the 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -276,31 +278,27 @@ def open_by_grade(
         return HourlySeries((), ())
     first, last = _epoch_hour(first_b), _epoch_hour(_floor_hour(e))
     where, params = _scope(viewer, lead_agency)
-    # Hour boundary b (an epoch hour) counts an incident when open_b <= b < close_b: open_b is
-    # the first boundary after the opening, close_b the first at or after the close. SQL
-    # groups by the text hours (cheap) and Python turns the few distinct ones into numbers.
-    # Only incidents open across at least one boundary take part: a close in the same hour
-    # as the opening, or on the very next boundary, never shows.
+    # An incident counts at boundary b (an epoch hour) when open_from_h <= b < open_until_h
+    # (projection columns, migration 5: the first boundary after the opening, the first at
+    # or after the close). One +1 at its first boundary in the period and one -1 where it
+    # stops, summed per grade and hour in SQL over the covering index; Python adds them up.
+    # Only incidents open across at least one boundary take part (until > from).
     rows = conn.execute(
-        "WITH x AS (SELECT grade, substr(opened_at, 1, 13) AS o, substr(closed_at, 1, 13) AS c, "
-        "substr(closed_at, 15) = '00:00.000Z' AS exact FROM incidents "
-        f"WHERE opened_at < ? AND (closed_at IS NULL OR closed_at > ?) AND {where} "
-        "AND (closed_at IS NULL OR (substr(opened_at, 1, 13) < substr(closed_at, 1, 13) "
-        "AND (substr(closed_at, 15) != '00:00.000Z' "
-        "OR strftime('%Y-%m-%dT%H', opened_at, '+1 hour') < substr(closed_at, 1, 13))))) "
-        "SELECT grade, 1, o, 0, count(*) FROM x GROUP BY grade, o "
-        "UNION ALL SELECT grade, -1, c, exact, count(*) FROM x WHERE c IS NOT NULL "
-        "GROUP BY grade, c, exact",
-        [to_iso(_local_hour(last)), to_iso(first_b), *params],
+        "SELECT grade, open_from_h, open_until_h, count(*) FROM incidents "
+        f"WHERE opened_at < ? AND (open_until_h IS NULL OR open_until_h > ?) AND {where} "
+        "AND (open_until_h IS NULL OR open_until_h > open_from_h) "
+        "GROUP BY grade, open_from_h, open_until_h",
+        [to_iso(_local_hour(last)), first, *params],
     ).fetchall()
     size = last - first + 1
     deltas: dict[str | None, list[int]] = {}
-    for grade, sign, text, exact, n in rows:
-        # An opening counts from the next boundary; a close from its own hour when exactly
-        # on it, else from the next. Boundaries outside the period are clamped to its ends.
-        at = _text_hour(text) + (0 if sign < 0 and exact else 1)
-        at = min(max(at, first), last + 1)
-        deltas.setdefault(grade, [0] * (size + 1))[at - first] += int(sign) * int(n)
+    for grade, start_h, until_h, n in rows:
+        counts = deltas.get(grade)
+        if counts is None:
+            counts = deltas[grade] = [0] * (size + 1)
+        counts[max(start_h, first) - first] += n
+        if until_h is not None and until_h <= last:
+            counts[until_h - first] -= n
     series = []
     for grade in sorted(deltas, key=_grade_order):
         running, counts = 0, []
@@ -326,85 +324,64 @@ def response_times(
     """Median and 90th percentile of time to assign and to attend, per grade.
 
     Time to assign: the first assignment's ``assigned_at`` less the incident's ``opened_at``.
-    Time to attend: the first ``on_scene`` time of any of its assignments (read from the
-    projected state JSON) less ``opened_at``. Incidents opened in the period only.
+    Time to attend: the first ``on_scene`` time of any of its assignments less ``opened_at``.
+    Both are projection columns (``assign_ms``, ``attend_ms``). Incidents opened in the
+    period only.
     """
     period = _period(period_start_utc, period_end_utc)
     if period is None:
         return ResponseTimes((), ())
     where, params = _scope(viewer, lead_agency, "i.")
-    span = "max(0.0, round((julianday({t}) - julianday(i.opened_at)) * 86400.0, 3))"
-    totals = {
-        g: int(n)
-        for g, n in conn.execute(
-            f"SELECT i.grade, count(*) FROM incidents i "
-            f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where} GROUP BY i.grade",
-            [*period, *params],
-        )
-    }
-    # MATERIALIZED: else SQLite flattens the subquery and works each first time out twice.
-    # One index seek per incident in the period (a correlated subquery, not a GROUP BY over
-    # a join, which SQLite answers by walking every incident in id order).
-    assign_rows = conn.execute(
-        f"WITH i AS MATERIALIZED ("
-        "SELECT i.grade, i.opened_at, (SELECT min(a.assigned_at) FROM assignments a "
-        "WHERE a.incident_id = i.id AND a.assigned_at != '') AS t FROM incidents i "
-        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where}) "
-        f"SELECT grade, {span.format(t='t')} FROM i WHERE t IS NOT NULL",
+    # Milliseconds to the first assignment and the first arrival are projection columns
+    # (migration 5) held in the covering dashboard index: one index range scan, no table
+    # rows, no JSON, no date arithmetic per incident. One pass groups by grade (and counts
+    # the incidents without a time); sorting and counting against a target are done on
+    # whole lists (C speed), never value by value in Python.
+    by_grade: dict[str | None, list[tuple[Any, ...]]] = {}
+    for row in conn.execute(
+        "SELECT i.grade, i.assign_ms, i.attend_ms FROM incidents i "
+        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where}",
         [*period, *params],
-    ).fetchall()
-    # The on-scene times live only in the projected state (JSON): read only the state of
-    # incidents with an assignment that may have reached the scene. An assignment only moves
-    # forward (models.projection), so one still assigned, acknowledged or en route has no
-    # on-scene time; any other status (on scene, completed, declined or withdrawn after a
-    # concurrent change) may have one.
-    attend_rows = conn.execute(
-        "WITH i AS MATERIALIZED ("
-        "SELECT i.grade, i.opened_at, (SELECT min(json_extract(j.value, '$.times.on_scene')) "
-        "FROM json_each(i.state, '$.assignments') j) AS t FROM incidents i "
-        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where} "
-        "AND EXISTS (SELECT 1 FROM assignments a WHERE a.incident_id = i.id "
-        "AND a.status NOT IN ('assigned', 'acknowledged', 'en_route'))) "
-        f"SELECT grade, {span.format(t='t')} FROM i WHERE t IS NOT NULL",
-        [*period, *params],
-    ).fetchall()
-    return ResponseTimes(
-        _stats("assign", assign_rows, totals, targets),
-        _stats("attend", attend_rows, totals, targets),
-    )
+    ):
+        group = by_grade.get(row[0])
+        if group is None:
+            group = by_grade[row[0]] = []
+        group.append(row)
+    assign: list[ResponseStats] = []
+    attend: list[ResponseStats] = []
+    for grade in sorted(by_grade, key=_grade_order):
+        group = by_grade[grade]
+        for measure, column, into in (("assign", 1, assign), ("attend", 2, attend)):
+            values = sorted(r[column] for r in group if r[column] is not None)
+            into.append(_stats(measure, grade, values, len(group), targets))
+    return ResponseTimes(tuple(assign), tuple(attend))
 
 
 def _stats(
     measure: str,
-    rows: Sequence[tuple[Any, ...]],
-    totals: Mapping[str | None, int],
+    grade: str | None,
+    values_ms: list[int],
+    total: int,
     targets: Mapping[str, ResponseTarget],
-) -> tuple[ResponseStats, ...]:
-    by_grade: dict[str | None, list[float]] = {g: [] for g in totals}
-    for grade, seconds in rows:
-        by_grade.setdefault(grade, []).append(float(seconds))
-    result = []
-    for grade in sorted(by_grade, key=_grade_order):
-        values = sorted(by_grade[grade])
-        target = targets.get(grade) if grade is not None else None
-        minutes = None
-        if target is not None:
-            minutes = target.assign_minutes if measure == "assign" else target.attend_minutes
-        target_s = None if minutes is None else float(minutes) * 60
-        result.append(
-            ResponseStats(
-                grade=grade,
-                measure=measure,
-                count=len(values),
-                without=max(0, totals.get(grade, 0) - len(values)),
-                median_s=nearest_rank(values, 50),
-                p90_s=nearest_rank(values, 90),
-                target_s=target_s,
-                met=0 if target_s is None else sum(1 for v in values if v <= target_s),
-                durations_s=tuple(values),
-            )
-        )
-    return tuple(result)
+) -> ResponseStats:
+    """One grade's figures from its sorted durations in milliseconds."""
+    values = [v / 1000 for v in values_ms]
+    target = targets.get(grade) if grade is not None else None
+    minutes = None
+    if target is not None:
+        minutes = target.assign_minutes if measure == "assign" else target.attend_minutes
+    target_s = None if minutes is None else float(minutes) * 60
+    return ResponseStats(
+        grade=grade,
+        measure=measure,
+        count=len(values),
+        without=max(0, total - len(values)),
+        median_s=nearest_rank(values, 50),
+        p90_s=nearest_rank(values, 90),
+        target_s=target_s,
+        met=0 if target_s is None else bisect.bisect_right(values, target_s),
+        durations_s=tuple(values),
+    )
 
 
 # ---- (d) busiest categories and locations; (e) repeat locations ---------------------------------
@@ -435,6 +412,10 @@ def busiest_categories(
     )
 
 
+# SQLite's NOCASE folds ASCII letters only; the merge below must compare the same way.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def _places(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -444,17 +425,48 @@ def _places(
 ) -> list[tuple[Any, ...]]:
     """Every location (compared without case) with incidents opened in the period, most first:
     (name, count, mean lat, mean lon, first opened_at, last opened_at). One GROUP BY serves
-    hotspots and repeat locations; the distinct places are a few hundred."""
+    hotspots and repeat locations; the distinct places are a few hundred.
+
+    SQL groups by the exact text (a cheap walk of the covering index) and Python folds the
+    spellings that differ only in ASCII case together, as ``COLLATE NOCASE`` would: grouping
+    without case in SQL needs a sort of every incident of the period, twice as slow.
+    """
     period = _period(period_start_utc, period_end_utc)
     if period is None:
         return []
     where, params = _scope(viewer, lead_agency)
-    return conn.execute(
-        "SELECT min(location), count(*) AS n, avg(lat), avg(lon), min(opened_at), "
+    merged: dict[str, list[Any]] = {}
+    for name, n, lat_sum, lat_n, lon_sum, first, last in conn.execute(
+        "SELECT location, count(*), sum(lat), count(lat), sum(lon), min(opened_at), "
         f"max(opened_at) FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
-        "GROUP BY location COLLATE NOCASE ORDER BY n DESC, 1",
+        "GROUP BY location",
         [*period, *params],
-    ).fetchall()
+    ):
+        key = name.translate(_ASCII_LOWER) if isinstance(name, str) else name
+        held = merged.get(key)
+        if held is None:
+            merged[key] = [name, n, lat_sum or 0.0, lat_n, lon_sum or 0.0, first, last]
+            continue
+        held[0] = min(held[0], name)
+        held[1] += n
+        held[2] += lat_sum or 0.0
+        held[3] += lat_n
+        held[4] += lon_sum or 0.0
+        held[5] = min(held[5], first)
+        held[6] = max(held[6], last)
+    places = [
+        (
+            name,
+            n,
+            lat_sum / lat_n if lat_n else None,
+            lon_sum / lat_n if lat_n else None,
+            first,
+            last,
+        )
+        for name, n, lat_sum, lat_n, lon_sum, first, last in merged.values()
+    ]
+    places.sort(key=lambda r: (-r[1], r[0]))
+    return places
 
 
 def _hotspots(places: list[tuple[Any, ...]], limit: int) -> tuple[Ranked, ...]:
@@ -519,4 +531,63 @@ def dashboard(
         categories=busiest_categories(*args),
         hotspots=_hotspots(places, 10),
         repeats=_repeats(places, repeat_min, 50),
+    )
+
+
+def dashboard_concurrently(
+    connections: Sequence[sqlite3.Connection],
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None = None,
+    *,
+    targets: Mapping[str, ResponseTarget] = DEFAULT_TARGETS,
+    repeat_min: int = 3,
+) -> Dashboard:
+    """The same figures as :func:`dashboard`, its queries spread over several connections.
+
+    SQLite runs a query without holding Python's lock, so the three heaviest groups (open
+    incidents by grade; response times; the per-hour, category and place counts) go on
+    separate threads, each with its own connection to the same file (WAL readers do not
+    block one another or the writer). Each connection is used by one thread at a time.
+    With fewer than three connections the groups share them in turn.
+    """
+    if not connections:
+        raise ValueError("give at least one connection")
+    args = (period_start_utc, period_end_utc, viewer, lead_agency)
+
+    def counts(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        places = _places(conn, *args)
+        return (
+            opened_per_hour(conn, *args),
+            busiest_categories(conn, *args),
+            _hotspots(places, 10),
+            _repeats(places, repeat_min, 50),
+        )
+
+    groups: list[Callable[[sqlite3.Connection], Any]] = [
+        lambda conn: open_by_grade(conn, *args),
+        lambda conn: response_times(conn, *args, targets=targets),
+        counts,
+    ]
+    lanes = min(len(connections), len(groups))
+
+    def run_lane(lane: int) -> list[tuple[int, Any]]:
+        conn = connections[lane]
+        return [(g, groups[g](conn)) for g in range(lane, len(groups), lanes)]
+
+    results: dict[int, Any] = {}
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="osc-dashboard") as pool:
+        for done in pool.map(run_lane, range(lanes)):
+            results.update(done)
+    per_hour, categories, top_places, repeats = results[2]
+    return Dashboard(
+        start=period_start_utc,
+        end=period_end_utc,
+        opened_per_hour=per_hour,
+        open_by_grade=results[0],
+        response=results[1],
+        categories=categories,
+        hotspots=top_places,
+        repeats=repeats,
     )

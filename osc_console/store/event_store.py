@@ -41,7 +41,7 @@ from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
 from osc_console.models.users import User, make_user
 from osc_console.store import rows
-from osc_console.store.database import open_database
+from osc_console.store.database import connect, open_database
 from osc_console.store.errors import NotAStoreError, StoreError, StoreWriteError
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 # How far in the future an operator may say something happened (clock differences, typing).
 OCCURRED_TOLERANCE = timedelta(minutes=5)
+_LINK_KINDS = frozenset({Kind.INCIDENT_LINKED.value, Kind.INCIDENT_UNLINKED.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class Store:
         self.reference = reference or reference_data()
         self._wall = wall or (lambda: datetime.now(UTC))
         self.clock = HybridClock(self._last_stamp(), wall=self._wall_ms)
+        self._readers: list[sqlite3.Connection] = []
 
     # ---- opening ---------------------------------------------------------------------------
     @classmethod
@@ -138,7 +140,23 @@ class Store:
         return self._db
 
     def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self._readers.clear()
         self.conn.close()
+
+    def read_connections(self, count: int) -> list[sqlite3.Connection]:
+        """This store's connection and ``count - 1`` read-only ones to the same file.
+
+        For reads spread over threads (the dashboard's queries): SQLite runs each without
+        Python's lock, and WAL readers never block the writer. Made on first use, kept, and
+        closed with the store. The caller must use each from one thread at a time.
+        """
+        while len(self._readers) < count - 1:
+            reader = connect(self.path)
+            reader.execute("PRAGMA query_only = ON")
+            self._readers.append(reader)
+        return [self.conn, *self._readers[: max(0, count - 1)]]
 
     def checkpoint(self) -> None:
         """Copy the WAL back into the database file; the console calls this when idle."""
@@ -512,6 +530,7 @@ class Store:
         new_rows = []
         updates: list[tuple[str, list[str], list[Any]]] = []
         assignment_rows = []
+        relinked: list[IncidentState] = []
         new_incidents = set()
         for incident_id, new in by_incident.items():
             new.sort(key=fold_key)
@@ -550,6 +569,8 @@ class Store:
                     updates.append((incident_id, [c[0] for c in changed], [c[1] for c in changed]))
             if not incremental or any(e.kind.startswith("assignment.") for e in new):
                 assignment_rows.extend(rows.assignment_rows(state))
+            if any(e.kind in _LINK_KINDS for e in new) or (not incremental and state.links):
+                relinked.append(state)
         if new_rows:
             # Only incidents with no row yet (``loaded`` holds every stored one): a plain
             # INSERT, measurably cheaper than an upsert that must look for a clash first.
@@ -562,6 +583,9 @@ class Store:
             )
         if assignment_rows:
             self.conn.executemany(rows.UPSERT_ASSIGNMENT, assignment_rows)
+        for state in relinked:
+            self.conn.execute("DELETE FROM incident_links WHERE incident_id = ?", [state.id])
+            self.conn.executemany(rows.INSERT_LINK, rows.link_rows(state))
         return ChangeSet(
             tuple(e.id for e in events),
             frozenset(by_incident),

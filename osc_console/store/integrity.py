@@ -184,6 +184,7 @@ def _projections(store: Store, report: CheckReport) -> None:
         )
     ]
     expected_assignments: dict[str, tuple[Any, ...]] = {}
+    expected_links: set[tuple[str, str, str]] = set()
     for incident_id in incident_ids:
         state = fold(store.events_of(incident_id), store.reference)
         if state is None or not state.opened:
@@ -213,6 +214,7 @@ def _projections(store: Store, report: CheckReport) -> None:
                 )
         for row in rows.assignment_rows(state):
             expected_assignments[row[0]] = row
+        expected_links.update(rows.link_rows(state))
     refs: dict[str, int] = {}
     for (ref,) in conn.execute("SELECT ref FROM incidents"):
         refs[ref] = refs.get(ref, 0) + 1
@@ -244,6 +246,19 @@ def _projections(store: Store, report: CheckReport) -> None:
                         f"log says {expected_assignments.get(key)!r}",
                     )
                 )
+
+    actual_links = set(
+        conn.execute(f"SELECT {', '.join(rows.LINK_COLUMNS)} FROM incident_links").fetchall()
+    )
+    for link, incident_id, other in sorted(actual_links ^ expected_links):
+        held = (
+            "stored but the log has no such link"
+            if ((link, incident_id, other) in actual_links)
+            else "in the log but not stored"
+        )
+        report.problems.append(
+            Problem("projection", f"link {link}", f"{incident_id} -> {other}: {held}")
+        )
 
 
 def _state_difference(want: str, got: str) -> str:

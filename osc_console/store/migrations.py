@@ -173,9 +173,58 @@ _EVENTS_OCCURRED = """
         CREATE INDEX events_occurred ON events (occurred_at);
 """
 
+_INCIDENT_LINKS = """
+        -- Linked incidents (a projection of incident.linked / incident.unlinked): one row per
+        -- link entry still in force, so a major-incident group is found from either end.
+        CREATE TABLE incident_links (
+            link_event TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            other_id TEXT NOT NULL
+        );
+        CREATE INDEX incident_links_incident ON incident_links (incident_id);
+        CREATE INDEX incident_links_other ON incident_links (other_id);
+        INSERT INTO incident_links (link_event, incident_id, other_id)
+        SELECT j.key, i.id, j.value FROM incidents i, json_each(i.state, '$.links') j;
+"""
+
+_FIRST_RESPONSE = """
+        -- The dashboard's response times, kept as projection columns so that no query reads
+        -- the state JSON or parses a time: milliseconds from the opening to the first
+        -- assignment and to the first arrival on scene (0 when a skewed clock puts them
+        -- before it). One covering index answers every dashboard query without the table.
+        ALTER TABLE incidents ADD COLUMN assign_ms INTEGER;
+        ALTER TABLE incidents ADD COLUMN attend_ms INTEGER;
+        UPDATE incidents SET
+            assign_ms = (
+                SELECT max(0, CAST(round((julianday(min(json_extract(j.value, '$.times.assigned')))
+                    - julianday(incidents.opened_at)) * 86400000.0) AS INTEGER))
+                FROM json_each(incidents.state, '$.assignments') j),
+            attend_ms = (
+                SELECT max(0, CAST(round((julianday(min(json_extract(j.value, '$.times.on_scene')))
+                    - julianday(incidents.opened_at)) * 86400000.0) AS INTEGER))
+                FROM json_each(incidents.state, '$.assignments') j);
+        -- Open incidents by hour: an incident counts as open at each hour boundary h (epoch
+        -- hours) with open_from_h <= h < open_until_h (NULL while it is open): the first
+        -- boundary after the opening, and the first at or after the close.
+        ALTER TABLE incidents ADD COLUMN open_from_h INTEGER;
+        ALTER TABLE incidents ADD COLUMN open_until_h INTEGER;
+        UPDATE incidents SET
+            open_from_h = CAST(round((julianday(opened_at) - 2440587.5) * 86400000.0)
+                AS INTEGER) / 3600000 + 1,
+            open_until_h = CASE WHEN closed_at IS NULL THEN NULL
+                ELSE (CAST(round((julianday(closed_at) - 2440587.5) * 86400000.0) AS INTEGER)
+                    + 3599999) / 3600000 END;
+        CREATE INDEX incidents_dashboard ON incidents (
+            opened_at, visibility, lead_agency, grade, category, closed_at,
+            assign_ms, attend_ms, open_from_h, open_until_h, location, lat, lon
+        );
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL),
     Migration(2, "users", _USERS),
     Migration(3, "events by occurred time", _EVENTS_OCCURRED),
+    Migration(4, "linked incidents", _INCIDENT_LINKS),
+    Migration(5, "dashboard figures as incident columns", _FIRST_RESPONSE),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -21,6 +21,7 @@ from osc_console.ui.queue.panel import QueuePanel
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.sync_status import SyncLink, SyncStatusIndicator
 from osc_console.ui.theme import apply_theme, current_palette
+from osc_console.ui.workspace import Workspace
 
 if TYPE_CHECKING:
     from osc_console.ui.detail.panel import IncidentDetailPanel
@@ -41,6 +42,9 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("Ctrl+Shift+C", "Close the incident", "close"),
     ("Ctrl+Shift+R", "Reopen the incident", "reopen"),
     ("Ctrl+Shift+L", "Shift log", "shift_log"),
+    ("Ctrl+Shift+K", "Link to another incident", "link"),
+    ("Ctrl+Shift+D", "Dashboard", "dashboard"),
+    ("Ctrl+Shift+F", "Search incidents and logs with filters", "find"),
     ("F5", "Refresh (sync now when a server is set)", "refresh"),
     ("Ctrl+T", "Switch dark / light theme", "theme"),
     ("F1", "Keyboard shortcuts", "shortcuts"),
@@ -57,6 +61,7 @@ _NEEDS: dict[str, Action] = {
     "close": Action.CLOSE,
     "reopen": Action.REOPEN,
     "focus_entry": Action.LOG,
+    "link": Action.CHANGE_STATUS,
 }
 
 
@@ -150,7 +155,13 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.banner = None
         column.addWidget(self.header)
-        column.addWidget(self.splitter, 1)
+        # The incident view, then the Dashboard and Search tabs (ui/workspace.py).
+        self.workspace_tabs = QtWidgets.QTabWidget()
+        self.workspace_tabs.setDocumentMode(True)
+        self.workspace_tabs.setAccessibleName("Workspace")
+        self.workspace_tabs.addTab(self.splitter, "Incidents")
+        self.workspace = Workspace(self, self.workspace_tabs, session)
+        column.addWidget(self.workspace_tabs, 1)
         self.setCentralWidget(central)
 
         self.actions_by_name: dict[str, QtGui.QAction] = {}
@@ -217,6 +228,9 @@ class MainWindow(QtWidgets.QMainWindow):
             "close": self.close_incident,
             "reopen": self.reopen_incident,
             "shift_log": self.show_shift_log,
+            "link": self.link_incident,
+            "dashboard": self.workspace.show_dashboard,
+            "find": self.workspace.show_search,
             "refresh": self.refresh,
             "theme": self.toggle_theme,
             "shortcuts": self.show_shortcuts,
@@ -240,7 +254,16 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         incident = bar.addMenu("&Incident")
-        for name in ("focus_entry", "assign", "grade", "status", "decision", "close", "reopen"):
+        for name in (
+            "focus_entry",
+            "assign",
+            "grade",
+            "status",
+            "decision",
+            "close",
+            "reopen",
+            "link",
+        ):
             incident.addAction(a[name])
         shift_menu = bar.addMenu("&Shift")
         shift_menu.addAction(a["shift_log"])
@@ -250,6 +273,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "search",
             "next_incident",
             "previous_incident",
+            "dashboard",
+            "find",
             "refresh",
             "theme",
         ):
@@ -300,12 +325,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.detail.show_incident(incident_id or None)
         self.update_actions()
 
+    def show_incident(self, incident_id: str) -> None:
+        """Show an incident in the detail whether or not the queue lists it (search results)."""
+        if self.detail is None:
+            self._pending_incident = incident_id
+            return
+        if self.detail.incident_id != incident_id:
+            self.detail.show_incident(incident_id)
+        self.update_actions()
+
     def update_actions(self, *_: object) -> None:
         """Offer only what this role may do, and only what makes sense for this incident."""
         state = self.detail.state if self.detail is not None else None
         selected = state is not None
         closed = bool(state and state.is_closed)
         needs_open = {"assign", "grade", "status", "close"}
+        needs_selected = {"decision", "focus_entry", "link"}
         for name, action in self.actions_by_name.items():
             needed = _NEEDS.get(name)
             allowed = needed is None or self.session.may(needed)
@@ -314,7 +349,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 action.setEnabled(allowed and selected and not closed)
             elif name == "reopen":
                 action.setEnabled(allowed and closed)
-            elif name in {"decision", "focus_entry"}:
+            elif name in needs_selected:
                 action.setEnabled(allowed and selected)
 
     def _save_state(self, state: str, message: str) -> None:
@@ -400,6 +435,11 @@ class MainWindow(QtWidgets.QMainWindow):
         from osc_console.ui.dialogs.close import ReopenDialog
 
         self._with_incident(lambda state: ReopenDialog(self.session, state, self))
+
+    def link_incident(self) -> None:
+        from osc_console.ui.dialogs.link import LinkDialog
+
+        self._with_incident(lambda state: LinkDialog(self.session, state, self))
 
     def amend_entry(self, event_id: str) -> None:
         from osc_console.ui.dialogs.amend import AmendDialog

@@ -112,6 +112,8 @@ VALID: dict[str, dict[str, Any]] = {
         "exercise_seconds": 900,
         "speed": 1,
     },
+    Kind.INCIDENT_LINKED: {"other": ENTRY, "other_ref": "20261122-CR1-0008", "note": "Same fight"},
+    Kind.INCIDENT_UNLINKED: {"other": ENTRY, "removes": [ASSIGNMENT], "reason": "Other event"},
 }
 
 

@@ -34,6 +34,7 @@ from osc_console.ui.detail.timeline_model import (
 )
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
+from osc_console.ui.timeline.tab import TimelineTab
 
 Qt = QtCore.Qt
 
@@ -176,6 +177,12 @@ class IncidentDetailPanel(QtWidgets.QWidget):
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setAccessibleName("Incident views")
         self.tabs.addTab(self.timeline, "Log")
+        # The chart and a second view of this log sharing its selection (issue 5).
+        self.chart_tab = TimelineTab(
+            session, self.model, self.timeline.selectionModel(), TimelineListView()
+        )
+        self.tabs.addTab(self.chart_tab, "Timeline chart")
+        self.chart_tab.open_incident_requested.connect(self._open_from_chart)
         self.tabs.addTab(details_scroll, "Details")
         self.quick_entry = QuickEntry(session)
 
@@ -313,6 +320,11 @@ class IncidentDetailPanel(QtWidgets.QWidget):
         self.tabs.setCurrentWidget(self.timeline)
         self._select_row(row, scroll=True)
         return True
+
+    def _open_from_chart(self, incident_id: str, event_id: str) -> None:
+        """A linked incident's marker was clicked: show that incident, at that entry."""
+        self.show_incident(incident_id)
+        self._select_after_load = event_id
 
     def current_event_id(self) -> str | None:
         index = self.timeline.currentIndex()

@@ -203,6 +203,10 @@ def _sentence(
     if kind == Kind.ASSIGNMENT_WITHDRAWN:
         team = teams.get(p["assignment_id"], "Assigned team")
         return f"{team} withdrawn — reason: {p['reason']}"
+    if kind == Kind.INCIDENT_LINKED:
+        return _with(f"Linked to {p['other_ref']}", "note", p.get("note"))
+    if kind == Kind.INCIDENT_UNLINKED:
+        return f"Link removed — reason: {p['reason']}"
     if kind == Kind.CONFLICT_RESOLVED:
         name = str(p["field"])
         text = (

@@ -1,0 +1,1 @@
+"""The control-room dashboard tab (pyqtgraph charts over store.dashboard figures)."""

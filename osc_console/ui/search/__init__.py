@@ -1,0 +1,1 @@
+"""Search across incidents and log text, with filters."""

@@ -1,0 +1,1 @@
+"""The multi-agency timeline chart and its data layout."""
