@@ -74,7 +74,8 @@ def test_police_only_entries_never_reach_the_council(
 def test_pushing_the_same_outbox_twice_changes_nothing(
     tmp_path: Path, server: ServerThread, service: SyncService
 ) -> None:
-    police, _ = _stations(tmp_path, server)
+    police, council = _stations(tmp_path, server)
+    council.close()
     opened = police.desk.open_incident(knife_incident())
     events = list(opened.events)
     token = police.transport.login("alice", "correct horse", "CR1", "live").session.token
@@ -84,6 +85,7 @@ def test_pushing_the_same_outbox_twice_changes_nothing(
     assert [r.outcome.value for r in again.results] == ["duplicate"]
     assert again.results[0].seq == first.results[0].seq
     assert service.backend.high_water() == 1
+    police.close()
 
 
 def test_a_second_store_pointing_at_a_new_server_starts_its_cursor_afresh(
@@ -97,3 +99,5 @@ def test_a_second_store_pointing_at_a_new_server_starts_its_cursor_afresh(
         keys = [k for (k,) in store.execute_read("SELECT key FROM meta WHERE key LIKE 'sync.%'")]
         assert len(keys) == 1
         assert outbox.cursor(store, keys[0].removeprefix("sync.cursor.")) == 1
+    police.close()
+    council.close()
