@@ -63,9 +63,10 @@ from osc_console.server.service import SyncService
 from osc_console.server.storage import now_iso
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store.event_store import Store
-from osc_console.sync.client import HttpTransport, LoginAnswer
+from osc_console.sync.client import HttpTransport
 from osc_console.sync.engine import SyncEngine
 from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, PROTOCOL_VERSION, PullPage
+from osc_console.sync.transport import LoginAnswer
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "bench horse battery"

@@ -93,8 +93,9 @@ def user(args: argparse.Namespace) -> int:
 
 
 def sync(args: argparse.Namespace) -> int:
-    from osc_console.sync.client import HttpTransport, SyncError
+    from osc_console.sync.client import HttpTransport
     from osc_console.sync.engine import SyncEngine, SyncState
+    from osc_console.sync.transport import SyncError
 
     password = _password(args)
     folder = data_dir(getattr(args, "data_dir", None))

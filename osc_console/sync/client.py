@@ -1,65 +1,26 @@
 """Talking to the server over HTTP: the only module of the client that knows about httpx.
 
-Every failure is turned into one of three exceptions the engine understands: the server
-cannot be reached (try again later), the sign-in is no longer valid (ask again), or the server
-refused the request itself (a bug or a version mismatch: say so, do not retry blindly).
+Every failure is turned into one of the exceptions of :mod:`osc_console.sync.transport`.
+httpx is slow to import, so only a console that has a server imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from osc_console.models.errors import ValidationError
 from osc_console.models.events import Event, compact_json
 from osc_console.sync.protocol import PROTOCOL_VERSION, PullPage, PushResult, Session
-
-
-class SyncError(Exception):
-    """Base of what the transport raises."""
-
-
-class ServerUnreachableError(SyncError):
-    """No answer, a dropped connection, or a server error: nothing is known to have failed
-    for good, so the same request is tried again after a pause."""
-
-
-class SignInNeededError(SyncError):
-    """The server does not accept this sign-in (expired, unknown, or a wrong password)."""
-
-
-class ServerRefusedError(SyncError):
-    """The server refused the request itself (4xx other than sign-in)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PushAnswer:
-    results: tuple[PushResult, ...]
-    server_time: str
-
-
-@dataclass(frozen=True, slots=True)
-class LoginAnswer:
-    session: Session
-    server_id: str
-
-
-class Transport(Protocol):
-    """What the engine needs of a server. The HTTP client below is one; tests supply a
-    simulated network that drops, repeats and reorders."""
-
-    def login(self, user: str, password: str, workstation: str, realm: str) -> LoginAnswer: ...
-
-    def push(self, token: str, events: Sequence[Event]) -> PushAnswer: ...
-
-    def pull(self, token: str, realm: str, after: int, limit: int, wait: float) -> PullPage: ...
-
-    def digest(self, token: str, realm: str) -> dict[str, Any]: ...
-
-    def close(self) -> None: ...
+from osc_console.sync.transport import (
+    LoginAnswer,
+    PushAnswer,
+    ServerRefusedError,
+    ServerUnreachableError,
+    SignInNeededError,
+)
 
 
 class HttpTransport:

@@ -28,7 +28,8 @@ from osc_console.models.clock import from_iso, to_iso
 from osc_console.models.events import Event
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
-from osc_console.sync.client import (
+from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, Outcome, Session, fold_digests
+from osc_console.sync.transport import (
     LoginAnswer,
     ServerRefusedError,
     ServerUnreachableError,
@@ -36,7 +37,6 @@ from osc_console.sync.client import (
     SyncError,
     Transport,
 )
-from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, Outcome, Session, fold_digests
 
 T = TypeVar("T")
 

@@ -20,7 +20,6 @@ from enum import StrEnum
 
 from osc_console.models.changes import ChangeSet
 from osc_console.store.event_store import Store
-from osc_console.sync.client import HttpTransport, Transport
 from osc_console.sync.engine import (
     PROGRESS_THRESHOLD,
     Backoff,
@@ -29,6 +28,7 @@ from osc_console.sync.engine import (
     SyncStatus,
 )
 from osc_console.sync.protocol import DEFAULT_PULL_LIMIT
+from osc_console.sync.transport import Transport
 from osc_console.ui.dialogs.fields import alive
 from osc_console.ui.dialogs.server_sign_in import ServerSignInDialog
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
@@ -141,11 +141,16 @@ def connect_sync(
     The engine forgets the password once signed in (``keep_password=False``): a workstation
     left signed in all shift should not hold it in memory, so an expired sign-in asks again.
     """
+    if transport is None:
+        # httpx costs about 0.2 s to import: only a console given a server pays for it.
+        from osc_console.sync.client import HttpTransport
+
+        transport = HttpTransport(server)
     link = SyncLink(session, server)
     path, realm = session.store.path, session.realm
     engine = SyncEngine(
         lambda: Store.open(path, realm),
-        transport or HttpTransport(server),
+        transport,
         workstation=session.workstation,
         realm=realm,
         server_label=server,

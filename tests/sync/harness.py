@@ -30,8 +30,9 @@ from osc_console.services.incidents import IncidentService
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
-from osc_console.sync.client import HttpTransport, Transport
+from osc_console.sync.client import HttpTransport
 from osc_console.sync.engine import Backoff, SyncEngine
+from osc_console.sync.transport import Transport
 
 PG_DSN = os.environ.get("OSC_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse"

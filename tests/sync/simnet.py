@@ -17,13 +17,13 @@ from enum import StrEnum
 from osc_console.models.events import Event
 from osc_console.server.app import _page_json
 from osc_console.server.service import ApiError, SyncService
-from osc_console.sync.client import (
+from osc_console.sync.protocol import PullPage, PushResult
+from osc_console.sync.transport import (
     LoginAnswer,
     PushAnswer,
     ServerUnreachableError,
     SignInNeededError,
 )
-from osc_console.sync.protocol import PullPage, PushResult
 
 
 class Fault(StrEnum):

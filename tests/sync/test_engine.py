@@ -15,8 +15,8 @@ from osc_console.server.service import SyncService
 from osc_console.services.incidents import IncidentService
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
-from osc_console.sync.client import ServerUnreachableError, SignInNeededError
 from osc_console.sync.engine import Backoff, SyncEngine, SyncState, SyncStatus
+from osc_console.sync.transport import ServerUnreachableError, SignInNeededError
 from tests.conftest import knife_incident
 from tests.sync.harness import PASSWORD, ServerThread, Workstation, http, make_workstation
 from tests.sync.simnet import Fault, SimTransport

@@ -36,8 +36,8 @@ from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.server.storage import Backend
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store.event_store import Store
-from osc_console.sync.client import SyncError
 from osc_console.sync.engine import Backoff, SyncEngine
+from osc_console.sync.transport import SyncError
 from tests.sync.harness import PASSWORD, Workstation, add_users, check_invariants, pg_schema
 from tests.sync.simnet import Fault, SimTransport
 

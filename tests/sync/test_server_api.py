@@ -351,7 +351,8 @@ def test_a_server_that_accepts_but_never_answers_counts_as_unreachable() -> None
     import socket
     import time
 
-    from osc_console.sync.client import HttpTransport, ServerUnreachableError
+    from osc_console.sync.client import HttpTransport
+    from osc_console.sync.transport import ServerUnreachableError
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
