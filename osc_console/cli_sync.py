@@ -64,11 +64,12 @@ def serve(args: argparse.Namespace) -> int:
     from osc_console.server.app import create_app
     from osc_console.server.backends import open_backend
     from osc_console.server.service import SyncService
+    from osc_console.server.storage import safe_url
 
     backend = open_backend(args.db, data_dir(getattr(args, "data_dir", None)))
     service = SyncService(backend, token_ttl=timedelta(hours=args.token_hours))
     print(
-        f"OSC Console server on http://{args.host}:{args.port} (database {_safe(backend.url)})",
+        f"OSC Console server on http://{args.host}:{args.port} (database {safe_url(backend.url)})",
         flush=True,
     )
     try:
@@ -81,6 +82,7 @@ def serve(args: argparse.Namespace) -> int:
 def user(args: argparse.Namespace) -> int:
     from osc_console.server.backends import open_backend
     from osc_console.server.service import SyncService
+    from osc_console.server.storage import safe_url
 
     password = _password(args)
     backend = open_backend(args.db, data_dir(args.data_dir))
@@ -88,7 +90,7 @@ def user(args: argparse.Namespace) -> int:
         made = SyncService(backend).add_user(args.name, args.agency, args.role, password)
     finally:
         backend.close()
-    print(f"added {made.name} ({made.agency.value}, {made.role}) to {_safe(backend.url)}")
+    print(f"added {made.name} ({made.agency.value}, {made.role}) to {safe_url(backend.url)}")
     return 0
 
 
@@ -165,11 +167,3 @@ def _password(args: argparse.Namespace) -> str:
     if not password:
         raise SyncCommandError("--password-stdin: no password was given on standard input")
     return password
-
-
-def _safe(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
-    return url

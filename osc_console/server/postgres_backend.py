@@ -14,20 +14,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from osc_console.models.agencies import Agency
 from osc_console.server import schema
-from osc_console.server.rules import Caller, Head
+from osc_console.server.rules import Head
 from osc_console.server.storage import (
     Backend,
     RawPage,
-    ServerUser,
     StorageError,
-    TokenRecord,
-    UserExistsError,
     WriteTransaction,
-    now_iso,
+    safe_url,
 )
 
 
@@ -102,8 +98,8 @@ class PostgresBackend(Backend):
                 url, min_size=1, max_size=pool_size, open=True, timeout=30
             )
             self.pool.wait(timeout=10)
-        except (psycopg.Error, Exception) as exc:
-            raise StorageError(f"cannot reach PostgreSQL at {_safe(url)}: {exc}") from exc
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StorageError(f"cannot reach PostgreSQL at {safe_url(url)}: {exc}") from exc
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             conn.execute(schema.TABLES.format(BIG="BIGINT"))
@@ -129,60 +125,13 @@ class PostgresBackend(Backend):
     def server_id(self) -> str:
         return self._server_id
 
-    # ---- users -----------------------------------------------------------------------------
-    def add_user(self, user: ServerUser) -> None:
-        try:
-            with self.pool.connection() as conn:
-                conn.execute(
-                    "INSERT INTO users (name, name_key, agency, role, password_hash, created_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    (
-                        user.name,
-                        user.name.casefold(),
-                        user.agency.value,
-                        user.role,
-                        user.password_hash,
-                        now_iso(),
-                    ),
-                )
-        except psycopg.errors.UniqueViolation:
-            raise UserExistsError(user.name) from None
+    # ---- users (the statements are the base class's) ---------------------------------------
+    _unique_violation = (psycopg.errors.UniqueViolation,)
 
-    def find_user(self, name: str) -> ServerUser | None:
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT name, agency, role, password_hash FROM users WHERE name_key = %s",
-                (name.casefold(),),
-            ).fetchone()
-        return ServerUser(row[0], Agency(row[1]), row[2], row[3]) if row else None
-
-    def save_token(self, digest: str, caller: Caller, expires_at: str) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO tokens (digest, user_name, agency, role, workstation, realm, "
-                "created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    digest,
-                    caller.user,
-                    caller.agency.value,
-                    caller.role,
-                    caller.workstation,
-                    caller.realm,
-                    now_iso(),
-                    expires_at,
-                ),
-            )
-
-    def find_token(self, digest: str) -> TokenRecord | None:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT user_name, agency, role, workstation, realm, expires_at FROM tokens "
-                "WHERE digest = %s",
-                (digest,),
-            ).fetchone()
-        if row is None:
-            return None
-        return TokenRecord(Caller(row[0], Agency(row[1]), row[2], row[3], row[4]), row[5])
+            cursor = conn.execute(_pg(sql), params)
+            return cursor.fetchall() if cursor.description else []
 
     # ---- the log ---------------------------------------------------------------------------
     @contextmanager
@@ -248,13 +197,3 @@ class PostgresBackend(Backend):
         for workstation, device_seq, prev_hash, digest in rows:
             found.setdefault(workstation, []).append((int(device_seq), prev_hash, digest))
         return found
-
-
-def _safe(url: str) -> str:
-    """The URL without a password, for messages and logs."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"

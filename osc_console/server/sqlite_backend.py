@@ -14,18 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from osc_console.models.agencies import Agency
 from osc_console.server import schema
-from osc_console.server.rules import Caller, Head
+from osc_console.server.rules import Head
 from osc_console.server.storage import (
     Backend,
     RawPage,
-    ServerUser,
     StorageError,
-    TokenRecord,
-    UserExistsError,
     WriteTransaction,
-    now_iso,
 )
 
 
@@ -148,64 +143,11 @@ class SqliteBackend(Backend):
     def server_id(self) -> str:
         return self._server_id
 
-    # ---- users -----------------------------------------------------------------------------
-    def add_user(self, user: ServerUser) -> None:
-        try:
-            self._conn().execute(
-                "INSERT INTO users (name, name_key, agency, role, password_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    user.name,
-                    user.name.casefold(),
-                    user.agency.value,
-                    user.role,
-                    user.password_hash,
-                    now_iso(),
-                ),
-            )
-        except sqlite3.IntegrityError:
-            raise UserExistsError(user.name) from None
+    # ---- users (the statements are the base class's) ---------------------------------------
+    _unique_violation = (sqlite3.IntegrityError,)
 
-    def find_user(self, name: str) -> ServerUser | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT name, agency, role, password_hash FROM users WHERE name_key = ?",
-                (name.casefold(),),
-            )
-            .fetchone()
-        )
-        return ServerUser(row[0], Agency(row[1]), row[2], row[3]) if row else None
-
-    def save_token(self, digest: str, caller: Caller, expires_at: str) -> None:
-        self._conn().execute(
-            "INSERT INTO tokens (digest, user_name, agency, role, workstation, realm, "
-            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                digest,
-                caller.user,
-                caller.agency.value,
-                caller.role,
-                caller.workstation,
-                caller.realm,
-                now_iso(),
-                expires_at,
-            ),
-        )
-
-    def find_token(self, digest: str) -> TokenRecord | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT user_name, agency, role, workstation, realm, expires_at FROM tokens "
-                "WHERE digest = ?",
-                (digest,),
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        return TokenRecord(Caller(row[0], Agency(row[1]), row[2], row[3], row[4]), row[5])
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._conn().execute(sql, params).fetchall()
 
     # ---- the log ---------------------------------------------------------------------------
     @contextmanager

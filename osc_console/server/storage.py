@@ -96,6 +96,15 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+
+
 def now_iso() -> str:
     return to_iso(datetime.now(UTC))
 
@@ -114,17 +123,64 @@ class Backend(ABC):
         """A random id made when the database was created: a cursor is only valid for it."""
 
     # ---- users and sign-ins ----------------------------------------------------------------
+    # One statement, committed; SQL written with ``?`` marks (each backend adapts them).
     @abstractmethod
-    def add_user(self, user: ServerUser) -> None: ...
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]: ...
 
-    @abstractmethod
-    def find_user(self, name: str) -> ServerUser | None: ...
+    # What the database raises when a UNIQUE constraint is broken.
+    _unique_violation: tuple[type[Exception], ...] = ()
 
-    @abstractmethod
-    def save_token(self, digest: str, caller: Caller, expires_at: str) -> None: ...
+    def add_user(self, user: ServerUser) -> None:
+        try:
+            self._execute(
+                "INSERT INTO users (name, name_key, agency, role, password_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    user.name,
+                    user.name.casefold(),
+                    user.agency.value,
+                    user.role,
+                    user.password_hash,
+                    now_iso(),
+                ),
+            )
+        except self._unique_violation:
+            raise UserExistsError(user.name) from None
 
-    @abstractmethod
-    def find_token(self, digest: str) -> TokenRecord | None: ...
+    def find_user(self, name: str) -> ServerUser | None:
+        rows = self._execute(
+            "SELECT name, agency, role, password_hash FROM users WHERE name_key = ?",
+            (name.casefold(),),
+        )
+        return ServerUser(rows[0][0], Agency(rows[0][1]), rows[0][2], rows[0][3]) if rows else None
+
+    def save_token(self, digest: str, caller: Caller, expires_at: str) -> None:
+        """Tokens live in the database, so any server process on it accepts them."""
+        self._execute(
+            "INSERT INTO tokens (digest, user_name, agency, role, workstation, realm, "
+            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                digest,
+                caller.user,
+                caller.agency.value,
+                caller.role,
+                caller.workstation,
+                caller.realm,
+                now_iso(),
+                expires_at,
+            ),
+        )
+
+    def find_token(self, digest: str) -> TokenRecord | None:
+        rows = self._execute(
+            "SELECT user_name, agency, role, workstation, realm, expires_at FROM tokens "
+            "WHERE digest = ?",
+            (digest,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return TokenRecord(Caller(row[0], Agency(row[1]), row[2], row[3], row[4]), row[5])
 
     # ---- the log ---------------------------------------------------------------------------
     @abstractmethod

@@ -142,3 +142,12 @@ def test_sync_to_a_server_that_is_not_there_says_so(
     code, _, err = _run(monkeypatch, capsys, "a long password\n", *sync)
     assert code == 1
     assert err.startswith("osc-console: error: cannot reach http://127.0.0.1:9:")
+
+
+def test_a_database_password_never_appears_in_what_is_printed() -> None:
+    from osc_console.server.storage import safe_url
+
+    assert safe_url("postgresql://osc:s3cret@db.example:5432/osc") == (
+        "postgresql://osc@db.example:5432/osc"
+    )
+    assert safe_url("sqlite:////var/lib/osc/server.db") == "sqlite:////var/lib/osc/server.db"
