@@ -359,9 +359,9 @@ def _check(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from osc_console.models.clock import london_date, now_utc
     from osc_console.models.shifts import parse_shift_date, parse_shift_name
+    from osc_console.reports.pdf_pages import ReportError
     from osc_console.reports.shift_report import (
         DEFAULT_ROOM,
-        ReportError,
         check_writable,
         write_csv,
         write_pdf,
@@ -491,7 +491,8 @@ def _exercise(args: argparse.Namespace) -> int:
 
 def _exercise_report(args: argparse.Namespace) -> int:
     from osc_console.reports.after_action import export
-    from osc_console.reports.shift_report import ReportError, check_writable
+    from osc_console.reports.pdf_pages import ReportError
+    from osc_console.reports.shift_report import check_writable
     from osc_console.services.exercise import after_action_of, exercise_store_path
 
     viewer = parse_agency(getattr(args, "agency", None))

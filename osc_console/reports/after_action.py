@@ -21,9 +21,9 @@ from typing import Any
 from osc_console.models.agencies import Classification
 from osc_console.models.clock import LONDON, from_iso
 from osc_console.models.exercise_log import AfterActionTimeline, InjectResponse, TimelineRow
+from osc_console.reports.pdf_pages import Layout, Page, ReportError, render
 from osc_console.reports.shift_report import (
     DEFAULT_ROOM,
-    ReportError,
     _atomic,
     _ensure_gui_application,
     check_writable,
@@ -234,122 +234,49 @@ def _marking(timeline: AfterActionTimeline) -> str:
 
 
 def _render(timeline: AfterActionTimeline, room: str) -> bytes:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
-    from PySide6.QtGui import (
-        QColor,
-        QFont,
-        QPageLayout,
-        QPageSize,
-        QPainter,
-        QPdfWriter,
-        QPen,
-        QTextDocument,
-    )
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor
 
-    buffer_bytes = QByteArray()
-    buffer = QBuffer(buffer_bytes)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setResolution(300)
-    writer.setPageLayout(
-        QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A4),
-            QPageLayout.Orientation.Landscape,
-            QMarginsF(12, 10, 12, 10),
-            QPageLayout.Unit.Millimeter,
-        )
-    )
     status = timeline.status
-    writer.setTitle(f"After-action report: {status.scenario or status.slug}")
-    writer.setCreator("OSC Console")
-    page = writer.pageLayout().paintRectPixels(writer.resolution())
-    width, height = float(page.width()), float(page.height())
-    mm = writer.resolution() / 25.4
-    header_h, footer_h = 19 * mm, 10 * mm
-    body = QRectF(0, header_h, width, height - header_h - footer_h)
-
-    doc = QTextDocument()
-    doc.documentLayout().setPaintDevice(writer)
-    base = QFont("DejaVu Sans")
-    base.setStyleHint(QFont.StyleHint.SansSerif)
-    base.setPointSizeF(8.5)
-    base.setFeature(QFont.Tag("liga"), 0)  # searchable text: no "ﬀ" ligatures
-    doc.setDefaultFont(base)
-    doc.setDocumentMargin(0)
-    doc.setHtml(report_html(timeline))
-    doc.setPageSize(QSizeF(body.width(), body.height()))
-    total = doc.pageCount()
-
     codeword = status.codeword
     marking = _marking(timeline)
     title = f"After-action report: {status.scenario or status.slug}"
     made = datetime.now(LONDON)
     red = QColor("#b00020")
 
-    def font(size: float, *, bold: bool = False) -> QFont:
-        f = QFont(base)
-        f.setPointSizeF(size)
-        f.setBold(bold)
-        return f
+    def header(page: Page) -> None:
+        # A red band with the codeword, the marking, the title, room, realm and when made.
+        painter, width, mm = page.painter, page.width, page.mm
+        painter.fillRect(QRectF(0, 0, width, 6 * mm), red)
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(page.font(10, bold=True))
+        painter.drawText(QRectF(0, 0, width, 6 * mm), Qt.AlignmentFlag.AlignCenter, codeword)
+        painter.setPen(QColor("#000000"))
+        painter.setFont(page.font(8.5, bold=True))
+        painter.drawText(QRectF(0, 6.5 * mm, width, 4 * mm), Qt.AlignmentFlag.AlignCenter, marking)
+        painter.setFont(page.font(10.5, bold=True))
+        painter.drawText(QRectF(0, 11 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignLeft, title)
+        painter.setFont(page.font(8))
+        painter.drawText(
+            QRectF(0, 11 * mm, width, 5 * mm),
+            Qt.AlignmentFlag.AlignRight,
+            f"{room} · {status.realm} · made {made:%d %b %Y %H:%M %Z}",
+        )
+        painter.setPen(page.rule)
+        painter.drawLine(0, int(17 * mm), int(width), int(17 * mm))
 
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise ReportError("the PDF writer could not start")
-    try:
-        rule = QPen(QColor("#1d3557"))
-        rule.setWidthF(0.3 * mm)
-        for number in range(total):
-            if number:
-                writer.newPage()
-            painter.fillRect(QRectF(0, 0, width, 6 * mm), red)
-            painter.setPen(QColor("#ffffff"))
-            painter.setFont(font(10, bold=True))
-            painter.drawText(
-                QRectF(0, 0, width, 6 * mm), Qt.AlignmentFlag.AlignCenter, f"{codeword}"
-            )
-            painter.setPen(QColor("#000000"))
-            painter.setFont(font(8.5, bold=True))
-            painter.drawText(
-                QRectF(0, 6.5 * mm, width, 4 * mm), Qt.AlignmentFlag.AlignCenter, marking
-            )
-            painter.setFont(font(10.5, bold=True))
-            painter.drawText(QRectF(0, 11 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignLeft, title)
-            painter.setFont(font(8))
-            painter.drawText(
-                QRectF(0, 11 * mm, width, 5 * mm),
-                Qt.AlignmentFlag.AlignRight,
-                f"{room} · {status.realm} · made {made:%d %b %Y %H:%M %Z}",
-            )
-            painter.setPen(rule)
-            painter.drawLine(0, int(17 * mm), int(width), int(17 * mm))
-            painter.save()
-            painter.translate(0, header_h - number * body.height())
-            doc.drawContents(painter, QRectF(0, number * body.height(), width, body.height()))
-            painter.restore()
-            top = height - footer_h
-            painter.setPen(rule)
-            painter.drawLine(0, int(top + 1.5 * mm), int(width), int(top + 1.5 * mm))
-            painter.setPen(QColor("#000000"))
-            painter.setFont(font(7.5))
-            painter.drawText(
-                QRectF(0, top + 3 * mm, width, 5 * mm),
-                Qt.AlignmentFlag.AlignLeft,
-                f"For {timeline.viewer.label} staff · {marking}",
-            )
-            painter.drawText(
-                QRectF(0, top + 3 * mm, width, 5 * mm),
-                Qt.AlignmentFlag.AlignRight,
-                f"Page {number + 1} of {total}",
-            )
-            painter.setPen(red)
-            painter.setFont(font(9.5, bold=True))
-            painter.drawText(
-                QRectF(0, top + 3 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignCenter, codeword
-            )
-    finally:
-        painter.end()
-    buffer.close()
-    return bytes(buffer_bytes.data())
+    return render(
+        report_html(timeline),
+        Layout(
+            title=title,
+            landscape=True,
+            margins_mm=(12, 10, 12, 10),
+            header_mm=19,
+            footer_mm=10,
+        ),
+        header,
+        lambda page: (f"For {timeline.viewer.label} staff · {marking}", codeword, red),
+    )
 
 
 def export(

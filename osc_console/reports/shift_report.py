@@ -21,7 +21,7 @@ import csv
 import html
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -29,10 +29,8 @@ from typing import IO, Any
 
 from osc_console.models.agencies import Agency, Classification
 from osc_console.models.clock import LONDON, from_iso, local_label, now_utc
-from osc_console.models.errors import DomainError
 from osc_console.models.shift_log import ShiftEntry, ShiftIncident, ShiftLog, ShiftRecord
-
-Progress = Callable[[int, int], None]
+from osc_console.reports.pdf_pages import Layout, Page, Progress, ReportError, render
 
 DEFAULT_ROOM = "City of London JCCR"
 EMPTY_SHIFT = "No entries were recorded in this shift."
@@ -52,10 +50,6 @@ CSV_COLUMNS = (
     "visibility",
     "classification",
 )
-
-
-class ReportError(DomainError):
-    """A report could not be written; the message names the path and why."""
 
 
 # ---- writing files safely ----------------------------------------------------------------
@@ -437,127 +431,49 @@ def write_pdf(
 def _render_pdf(
     log: ShiftLog, room: str, progress: Progress | None, codeword: str | None = None
 ) -> bytes:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
-    from PySide6.QtGui import (
-        QColor,
-        QFont,
-        QPageLayout,
-        QPageSize,
-        QPainter,
-        QPdfWriter,
-        QPen,
-        QTextDocument,
-    )
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor
 
-    buffer_bytes = QByteArray()
-    buffer = QBuffer(buffer_bytes)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setResolution(300)
-    writer.setPageLayout(
-        QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A4),
-            QPageLayout.Orientation.Portrait,
-            QMarginsF(15, 12, 15, 12),
-            QPageLayout.Unit.Millimeter,
-        )
-    )
-    writer.setTitle(f"Shift report: {log.window.title}")
-    writer.setCreator("OSC Console")
-
-    page = writer.pageLayout().paintRectPixels(writer.resolution())
-    width, height = float(page.width()), float(page.height())
-    mm = writer.resolution() / 25.4
-    header_h, footer_h = 17 * mm, 9 * mm
-    body = QRectF(0, header_h, width, height - header_h - footer_h)
-
-    doc = QTextDocument()
-    doc.documentLayout().setPaintDevice(writer)
-    base = QFont("DejaVu Sans")
-    base.setStyleHint(QFont.StyleHint.SansSerif)
-    base.setPointSizeF(8.5)
-    # No ligatures: "ff" drawn as one glyph reads back from the PDF as "ﬀ", and then a
-    # search of the report for "sign-off" (or a copy into another document) misses it.
-    base.setFeature(QFont.Tag("liga"), 0)
-    doc.setDefaultFont(base)
-    doc.setDocumentMargin(0)
-    doc.setHtml(report_html(log))
-    doc.setPageSize(QSizeF(body.width(), body.height()))
-    total = doc.pageCount()
-    if progress is not None:
-        progress(0, total)
-
-    marking = log.classification.value
     window = log.window
+    marking = log.classification.value
     title = f"Shift log: {window.name.capitalize()} shift of {window.day:%A %d %B %Y}"
     manager = log.duty_manager or "not signed off"
 
-    def font(size: float, *, bold: bool = False) -> QFont:
-        f = QFont(base)
-        f.setPointSizeF(size)
-        f.setBold(bold)
-        return f
+    def header(page: Page) -> None:
+        # Marking (and in an exercise the codeword at both ends), title and window, room and
+        # manager, a rule.
+        painter, width, mm = page.painter, page.width, page.mm
+        painter.setFont(page.font(9.5, bold=True))
+        painter.drawText(QRectF(0, 0, width, 5 * mm), Qt.AlignmentFlag.AlignCenter, marking)
+        if codeword:
+            painter.setPen(QColor("#b00020"))
+            for side in (Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight):
+                painter.drawText(QRectF(0, 0, width, 5 * mm), side, codeword)
+            painter.setPen(QColor("#000000"))
+        painter.setFont(page.font(10.5, bold=True))
+        painter.drawText(QRectF(0, 5.5 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignLeft, title)
+        painter.setFont(page.font(8))
+        painter.drawText(QRectF(0, 5.5 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignRight, room)
+        painter.drawText(
+            QRectF(0, 10.5 * mm, width, 4 * mm), Qt.AlignmentFlag.AlignLeft, window.local_label
+        )
+        painter.drawText(
+            QRectF(0, 10.5 * mm, width, 4 * mm),
+            Qt.AlignmentFlag.AlignRight,
+            f"Duty manager: {manager}",
+        )
+        painter.setPen(page.rule)
+        painter.drawLine(0, int(15.5 * mm), int(width), int(15.5 * mm))
 
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise ReportError("the PDF writer could not start")
-    try:
-        rule = QPen(QColor("#1d3557"))
-        rule.setWidthF(0.3 * mm)
-        for number in range(total):
-            if number:
-                writer.newPage()
-            # Header: marking, title and window, room and manager, a rule.
-            painter.setPen(QColor("#000000"))
-            painter.setFont(font(9.5, bold=True))
-            painter.drawText(QRectF(0, 0, width, 5 * mm), Qt.AlignmentFlag.AlignCenter, marking)
-            if codeword:
-                painter.setPen(QColor("#b00020"))
-                for side in (Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight):
-                    painter.drawText(QRectF(0, 0, width, 5 * mm), side, codeword)
-                painter.setPen(QColor("#000000"))
-            painter.setFont(font(10.5, bold=True))
-            painter.drawText(QRectF(0, 5.5 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignLeft, title)
-            painter.setFont(font(8))
-            painter.drawText(QRectF(0, 5.5 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignRight, room)
-            painter.drawText(
-                QRectF(0, 10.5 * mm, width, 4 * mm), Qt.AlignmentFlag.AlignLeft, window.local_label
-            )
-            painter.drawText(
-                QRectF(0, 10.5 * mm, width, 4 * mm),
-                Qt.AlignmentFlag.AlignRight,
-                f"Duty manager: {manager}",
-            )
-            painter.setPen(rule)
-            painter.drawLine(0, int(15.5 * mm), int(width), int(15.5 * mm))
-            # Body: this page's slice of the laid-out document.
-            painter.save()
-            painter.translate(0, header_h - number * body.height())
-            doc.drawContents(painter, QRectF(0, number * body.height(), width, body.height()))
-            painter.restore()
-            # Footer: a rule, the viewer, the marking, the page number.
-            top = height - footer_h
-            painter.setPen(rule)
-            painter.drawLine(0, int(top + 2 * mm), int(width), int(top + 2 * mm))
-            painter.setPen(QColor("#000000"))
-            painter.setFont(font(7.5))
-            painter.drawText(
-                QRectF(0, top + 3 * mm, width, 5 * mm),
-                Qt.AlignmentFlag.AlignLeft,
-                f"For {log.viewer.label} staff",
-            )
-            painter.drawText(
-                QRectF(0, top + 3 * mm, width, 5 * mm),
-                Qt.AlignmentFlag.AlignRight,
-                f"Page {number + 1} of {total}",
-            )
-            painter.setFont(font(9.5, bold=True))
-            painter.drawText(
-                QRectF(0, top + 3 * mm, width, 5 * mm), Qt.AlignmentFlag.AlignCenter, marking
-            )
-            if progress is not None:
-                progress(number + 1, total)
-    finally:
-        painter.end()
-    buffer.close()
-    return bytes(buffer_bytes.data())
+    return render(
+        report_html(log),
+        Layout(
+            title=f"Shift report: {window.title}",
+            landscape=False,
+            margins_mm=(15, 12, 15, 12),
+            header_mm=17,
+        ),
+        header,
+        lambda page: (f"For {log.viewer.label} staff", marking, None),
+        progress,
+    )

@@ -44,10 +44,6 @@ def pending(store: Store, limit: int) -> list[Event]:
     return [rows.row_event(r) for r in found]
 
 
-def pending_count(store: Store) -> int:
-    return store.pending_count()
-
-
 def acknowledge(store: Store, event_ids: Iterable[str]) -> None:
     """The server holds these: they leave the outbox (the events stay, of course)."""
     ids = [(i,) for i in event_ids]
@@ -77,15 +73,6 @@ def refused(store: Store) -> list[RefusedEntry]:
         "ORDER BY e.recorded_at"
     ).fetchall()
     return [RefusedEntry(*r) for r in found]
-
-
-def retry_refused(store: Store) -> int:
-    """Put refused entries back in the queue (after the server was fixed or upgraded)."""
-    with store._write():
-        cursor = store.conn.execute(
-            "UPDATE outbox SET state = 'pending', last_error = NULL WHERE state = 'rejected'"
-        )
-    return int(cursor.rowcount)
 
 
 def synced_hashes(store: Store) -> list[str]:

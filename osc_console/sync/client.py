@@ -89,10 +89,6 @@ class HttpTransport:
         )
         return result
 
-    def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/v1/health")
-        return result
-
     def _call(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         try:
             response = self._http.request(

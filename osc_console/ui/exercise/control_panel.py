@@ -32,7 +32,7 @@ from osc_console.models.scenario import (
 )
 from osc_console.models.users import Action
 from osc_console.reports.after_action import export
-from osc_console.reports.shift_report import ReportError
+from osc_console.reports.pdf_pages import ReportError
 from osc_console.services.exercise import (
     ExerciseError,
     ExerciseRun,

@@ -33,10 +33,10 @@ from osc_console.models.shifts import (
     current_shift,
     shift_window,
 )
+from osc_console.reports.pdf_pages import ReportError
 from osc_console.reports.shift_report import (
     AFTER_SIGN_OFF,
     EMPTY_SHIFT,
-    ReportError,
     write_csv,
     write_pdf,
 )
