@@ -149,7 +149,7 @@ def sync(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        engine.stop()
+        engine.stop(timeout=2.0)  # an unfinished long-poll is left to its daemon thread
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -222,13 +223,20 @@ class SyncEngine:
             thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop both threads, waiting at most ``timeout`` seconds in all.
+
+        A long-poll already in flight cannot be interrupted (closing the HTTP client does
+        not abort it); the threads are daemons and stop of themselves when it returns, and
+        nothing they hold is lost: every write they make is one committed transaction.
+        """
         self._stop.set()
         self._kick.set()
         self._wake.set()
         self._signed_in.set()
-        self.transport.close()  # cuts a long-poll short
+        self.transport.close()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
         self._update(status=SyncStatus.STOPPED, retry_in=None)
 

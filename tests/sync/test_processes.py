@@ -424,3 +424,57 @@ def test_a_tight_puller_never_steps_over_a_push_committed_while_it_reads(tmp_pat
         backend.close()
     assert len(received) == total, f"the puller received {len(received)} of {total}"
     assert len(set(received)) == total
+
+
+def test_headless_sync_keeps_syncing_until_interrupted(tmp_path: Path) -> None:
+    """`osc-console sync` without --once: entries logged while it runs reach the server."""
+    path = tmp_path / "server.db"
+    backend = SqliteBackend(path)
+    add_users(SyncService(backend), ("alice", Agency.POLICE))
+    server = ServerProcess(f"sqlite:///{path}", tmp_path).start()
+    data = tmp_path / "client"
+    running = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "osc_console",
+            "sync",
+            "--server",
+            server.url,
+            "--user",
+            "alice",
+            "--password-stdin",
+            "--data-dir",
+            str(data),
+            "--workstation",
+            "CR1",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert running.stdin is not None
+        running.stdin.write(f"{PASSWORD}\n")
+        running.stdin.close()
+        deadline = time.monotonic() + 20
+        while not (data / "live.db").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with Store.open(data / "live.db") as store:
+            desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+            made = {e.id for e in desk.open_incident(knife_incident()).events}
+        while set(server_events(backend, "live")) != made and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert set(server_events(backend, "live")) == made
+        asked = time.monotonic()
+        running.send_signal(signal.SIGINT)
+        assert running.wait(20) == 0
+        print(f"\nheadless sync stopped {time.monotonic() - asked:.2f} s after Ctrl+C")
+        assert running.stdout is not None
+        out = running.stdout.read()
+        assert "Online: 0 waiting" in out
+    finally:
+        if running.poll() is None:
+            running.kill()
+        server.stop()
+        backend.close()

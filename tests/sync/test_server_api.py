@@ -5,7 +5,6 @@ Each refusal must be a 4xx with one clear sentence, store nothing, and leave the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -306,7 +305,7 @@ def test_the_openapi_document_lists_the_api(client: httpx.Client) -> None:
     assert {"/v1/auth/login", "/v1/sync/push", "/v1/sync/pull", "/v1/health"} <= set(
         document["paths"]
     )
-    assert json.dumps(document)  # a plain JSON document
+    assert document["info"]["title"] == "OSC Console sync server"
 
 
 def test_a_batch_with_an_invalid_event_stores_the_rest_and_keeps_the_chain_whole(
