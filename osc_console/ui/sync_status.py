@@ -37,9 +37,6 @@ from osc_console.ui.sync_details import SyncDetailsPopup
 from osc_console.ui.theme import Palette, current_palette
 
 NO_SERVER = "Working offline — no server set"
-# An identical refusal does not change the engine's state, so no new state arrives: after
-# this long (longer than an HTTP timeout) a sign-in still wanted means the password was refused.
-SIGN_IN_RECHECK_MS = 12_000
 
 
 class SyncLink(QtCore.QObject):
@@ -119,11 +116,6 @@ class SyncLink(QtCore.QObject):
     def sign_in(self, user: str, password: str) -> None:
         self.last_user = user
         self._engine().sign_in(user, password)
-
-    @property
-    def engine_state(self) -> SyncState:
-        """The engine's state now (read across threads under the engine's lock)."""
-        return self._engine().state
 
 
 def connect_sync(
@@ -336,9 +328,10 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
         self.sign_in_dialog: ServerSignInDialog | None = None
         self._retry_at: float | None = None
         self.episode: SignIn | None = None  # the sign-in under way, if any
-        self._asked_with = ""  # the state's message when the password was given
-        self._user_before: str | None = None  # the state's user then
-        self._submitted_at: float | None = None
+        self._user_before: str | None = None  # the state's user when a password was given
+        # The engine counts failed sign-ins; one more than when the password was given means
+        # the server refused it (a repeated refusal in the same words is still counted).
+        self._attempts_before: int | None = None
         self.setObjectName("syncStatus")
         self.setAccessibleName("Sync status")
         self.setAutoRaise(True)
@@ -425,7 +418,7 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
         status = state.status
         if status is SyncStatus.SIGN_IN_NEEDED:
             if self._refused(state):
-                self._submitted_at = None
+                self._attempts_before = None
                 self.episode = SignIn.ASKING
                 self.ask_sign_in(problem=refusal_words(state.message))
             elif self.episode is None:
@@ -433,19 +426,14 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
                 self.ask_sign_in(note=state.message)
         elif status is SyncStatus.ONLINE and self.episode in (SignIn.SIGNING_IN, SignIn.ACCEPTED):
             self.episode = None
-            self._submitted_at = None  # answered: a later sign-in request is a new one
+            self._attempts_before = None  # answered: a later sign-in request is a new one
         if self.episode is SignIn.SIGNING_IN and state.user and state.user != self._user_before:
             self.episode = SignIn.ACCEPTED  # the engine names whoever the server signed in
         self.refresh_look()
 
     def _refused(self, state: SyncState) -> bool:
-        """A new reason soon after a password was given: the server refused it. (A state
-        with the old reason is only a recount from before the attempt.)"""
-        return (
-            self._submitted_at is not None
-            and time.monotonic() - self._submitted_at < SIGN_IN_RECHECK_MS / 1000
-            and state.message != self._asked_with
-        )
+        """The password just given was refused: the engine counted another failed sign-in."""
+        return self._attempts_before is not None and state.sign_in_attempts > self._attempts_before
 
     def _saved_locally(self, state: str, _message: str) -> None:
         # While the engine is pushing it reports its own count at once; otherwise (offline,
@@ -564,24 +552,10 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
         if self.link is None:
             return
         self.episode = SignIn.SIGNING_IN
-        self._asked_with = self.state.message if self.state is not None else ""
         self._user_before = self.state.user if self.state is not None else None
-        self._submitted_at = time.monotonic()
+        self._attempts_before = self.state.sign_in_attempts if self.state is not None else 0
         self.link.sign_in(user, password)
         self.refresh_look()
-        QtCore.QTimer.singleShot(SIGN_IN_RECHECK_MS, self._recheck_sign_in)
-
-    def _recheck_sign_in(self) -> None:
-        """A refusal in the same words as before changes nothing in the engine's state, so
-        no new state arrives: still wanting a sign-in this long after means refused."""
-        if not alive(self) or self.episode is not SignIn.SIGNING_IN or self.link is None:
-            return
-        state = self.link.engine_state
-        if state.status is SyncStatus.SIGN_IN_NEEDED:
-            self._submitted_at = None
-            self.episode = SignIn.ASKING
-            self.ask_sign_in(problem=refusal_words(state.message))
-            self.refresh_look()
 
 
 def refusal_words(message: str) -> str:
