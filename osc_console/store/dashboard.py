@@ -16,6 +16,14 @@ night they go forward, local 01:00 does not exist and so never appears.
 Durations are in seconds. Clocks skewed between workstations can put an assignment before the
 opening it answers: such a duration counts as 0, never as negative.
 
+Counts come from ``dashboard_totals`` (migration 6), which triggers keep up to date on every
+write: opened per hour, categories per hour and per day, and the steps of the open count at
+each hour boundary. A period's whole hours (and whole days) are added up from those totals;
+the parts of an hour at either end of a period that does not start or end on the hour are
+counted from the incidents themselves, so any period gives exact figures. Response times and
+places cannot be kept as totals (every duration and every address differs), so they are
+grouped from the incidents of the period, one index range per grade for the response times.
+
 Percentiles use the nearest-rank method: the p-th percentile of n sorted values is the value
 at rank ``ceil(p / 100 * n)`` (1-based), so it is always an observed value; the median is the
 50th percentile this way (the lower middle value when n is even). An empty set has none.
@@ -191,6 +199,72 @@ def _period(start: datetime, end: datetime) -> tuple[str, str] | None:
     return to_iso(s), to_iso(e)
 
 
+def _ceil_hour(moment: datetime) -> int:
+    floor = _epoch_hour(moment)
+    return floor if floor * _HOUR_S == moment.timestamp() else floor + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """A period cut where the totals can answer: ``hours`` are the whole epoch hours
+    ``[first, stop)`` inside it (none when first >= stop), ``edges`` the parts of an hour at
+    either end, as stored-time text ranges, counted from the incidents themselves."""
+
+    hours: tuple[int, int]
+    edges: tuple[tuple[str, str], ...]
+
+    @property
+    def has_hours(self) -> bool:
+        return self.hours[0] < self.hours[1]
+
+    def hour_runs(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """The whole hours as (hours before the first whole day, the whole days, hours
+        after): day ``d`` is the epoch hours ``[24 d, 24 d + 24)``. Empty runs have
+        start >= stop."""
+        first, stop = self.hours
+        day_first, day_stop = -(-first // 24), stop // 24
+        if day_first >= day_stop:
+            return (first, stop), (0, 0), (stop, stop)
+        return (first, day_first * 24), (day_first, day_stop), (day_stop * 24, stop)
+
+
+def _split(start: datetime, end: datetime) -> _Split:
+    s, e = _utc(start), _utc(end)
+    first, stop = _ceil_hour(s), _epoch_hour(e)
+    if first >= stop:
+        return _Split((0, 0), ((to_iso(s), to_iso(e)),))
+    edges = []
+    if first * _HOUR_S > s.timestamp():
+        edges.append((to_iso(s), to_iso(datetime.fromtimestamp(first * _HOUR_S, UTC))))
+    if stop * _HOUR_S < e.timestamp():
+        edges.append((to_iso(datetime.fromtimestamp(stop * _HOUR_S, UTC)), to_iso(e)))
+    return _Split((first, stop), tuple(edges))
+
+
+def _totals(
+    conn: sqlite3.Connection,
+    figure: str,
+    span: str,
+    buckets: tuple[int, int],
+    scope: tuple[str, list[Any]],
+    *,
+    by_bucket: bool,
+) -> list[tuple[Any, ...]]:
+    """Sums of ``dashboard_totals`` over buckets ``[first, stop)``, by key (and bucket):
+    rows ``(key or None, [bucket,] n)``, zero sums left out."""
+    first, stop = buckets
+    if first >= stop:
+        return []
+    where, params = scope
+    group = "key, bucket" if by_bucket else "key"
+    return conn.execute(
+        f"SELECT nullif(key, ''), {'bucket, ' if by_bucket else ''}sum(n) "
+        "FROM dashboard_totals WHERE figure = ? AND span = ? AND bucket >= ? AND bucket < ? "
+        f"AND {where} GROUP BY {group} HAVING sum(n) != 0",
+        [figure, span, first, stop, *params],
+    ).fetchall()
+
+
 def _grade_order(grade: str | None) -> tuple[int, str]:
     try:
         return (Grade(grade).rank, "") if grade is not None else (99, "")
@@ -224,19 +298,28 @@ def opened_per_hour(
     first = _epoch_hour(_floor_hour(_utc(period_start_utc)))
     last = _epoch_hour(_utc(period_end_utc) - timedelta(milliseconds=1))
     where, params = _scope(viewer, lead_agency)
-    # open_from_h (a projection column in the covering index) is the first hour boundary
-    # after the opening, so the opening's UTC hour is one less: grouping on that integer is
-    # cheaper than on a substring of the time's text.
-    rows = conn.execute(
-        "SELECT lead_agency, open_from_h, count(*) "
-        f"FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
-        "GROUP BY lead_agency, open_from_h",
-        [*period, *params],
-    ).fetchall()
+    split = _split(period_start_utc, period_end_utc)
+    rows: list[tuple[Any, ...]] = []
+    if split.has_hours:
+        rows += conn.execute(
+            "SELECT nullif(lead_agency, ''), bucket, sum(n) FROM dashboard_totals "
+            "WHERE figure = 'opened' AND span = 'h' AND bucket >= ? AND bucket < ? "
+            f"AND {where} GROUP BY lead_agency, bucket",
+            [*split.hours, *params],
+        ).fetchall()
+    for edge in split.edges:
+        # open_from_h is the first hour boundary after the opening: its hour is one less.
+        rows += conn.execute(
+            "SELECT lead_agency, open_from_h - 1, count(*) "
+            f"FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
+            "GROUP BY lead_agency, open_from_h",
+            [*edge, *params],
+        ).fetchall()
     size = last - first + 1
     counts: dict[str | None, list[int]] = {}
-    for agency, from_h, n in rows:
-        counts.setdefault(agency, [0] * size)[from_h - 1 - first] += int(n)
+    for agency, hour, n in rows:
+        if n:
+            counts.setdefault(agency, [0] * size)[hour - first] += int(n)
     order = {a.value: i for i, a in enumerate(Agency)}
     keys = sorted(counts, key=lambda k: (order.get(k, 98) if k is not None else 99, k or ""))
     return HourlySeries(
@@ -268,35 +351,31 @@ def open_by_grade(
     if first_b > e:
         return HourlySeries((), ())
     first, last = _epoch_hour(first_b), _epoch_hour(_floor_hour(e))
-    where, params = _scope(viewer, lead_agency)
-    # An incident counts at boundary b (an epoch hour) when open_from_h <= b < open_until_h
-    # (projection columns, migration 5: the first boundary after the opening, the first at
-    # or after the close). One +1 at its first boundary in the period and one -1 where it
-    # stops, summed per grade and hour in SQL over the covering index; Python adds them up.
-    # Only incidents open across at least one boundary take part (until > from).
-    rows = conn.execute(
-        "SELECT grade, open_from_h, open_until_h, count(*) FROM incidents "
-        f"WHERE opened_at < ? AND (open_until_h IS NULL OR open_until_h > ?) AND {where} "
-        "AND (open_until_h IS NULL OR open_until_h > open_from_h) "
-        "GROUP BY grade, open_from_h, open_until_h",
-        [to_iso(_local_hour(last)), first, *params],
-    ).fetchall()
+    scope = _scope(viewer, lead_agency)
+    # The 'open' totals hold, per boundary, how many incidents became open there less how
+    # many stopped being open. The count at the first boundary is every step up to it (the
+    # whole days before its day from the daily totals, then its day's boundaries); each
+    # later boundary adds its own step.
+    day_start = first // 24 * 24
+    level: dict[str | None, int] = {}
+    for grade, n in _totals(conn, "open", "d", (0, first // 24), scope, by_bucket=False):
+        level[grade] = level.get(grade, 0) + int(n)
     size = last - first + 1
-    deltas: dict[str | None, list[int]] = {}
-    for grade, start_h, until_h, n in rows:
-        counts = deltas.get(grade)
-        if counts is None:
-            counts = deltas[grade] = [0] * (size + 1)
-        counts[max(start_h, first) - first] += n
-        if until_h is not None and until_h <= last:
-            counts[until_h - first] -= n
+    steps: dict[str | None, list[int]] = {}
+    for grade, hour, n in _totals(conn, "open", "h", (day_start, last + 1), scope, by_bucket=True):
+        if hour <= first:
+            level[grade] = level.get(grade, 0) + int(n)
+        else:
+            steps.setdefault(grade, [0] * size)[hour - first] += int(n)
     series = []
-    for grade in sorted(deltas, key=_grade_order):
-        running, counts = 0, []
-        for step in deltas[grade][:size]:
+    for grade in sorted(set(level) | set(steps), key=_grade_order):
+        running = level.get(grade, 0)
+        counts = [running]
+        for step in steps.get(grade, [0] * size)[1:]:
             running += step
             counts.append(running)
-        series.append(Series(grade, tuple(counts)))
+        if any(counts):
+            series.append(Series(grade, tuple(counts)))
     return HourlySeries(tuple(_local_hour(h) for h in range(first, last + 1)), tuple(series))
 
 
@@ -322,30 +401,42 @@ def response_times(
     period = _period(period_start_utc, period_end_utc)
     if period is None:
         return ResponseTimes((), ())
-    where, params = _scope(viewer, lead_agency, "i.")
-    # Milliseconds to the first assignment and the first arrival are projection columns
-    # (migration 5) held in the covering dashboard index: one index range scan, no table
-    # rows, no JSON, no date arithmetic per incident. One pass groups by grade (and counts
-    # the incidents without a time); sorting and counting against a target are done on
-    # whole lists (C speed), never value by value in Python.
-    by_grade: dict[str | None, list[tuple[Any, ...]]] = {}
-    for row in conn.execute(
-        "SELECT i.grade, i.assign_ms, i.attend_ms FROM incidents i "
-        f"WHERE i.opened_at >= ? AND i.opened_at < ? AND {where}",
-        [*period, *params],
-    ):
-        group = by_grade.get(row[0])
-        if group is None:
-            group = by_grade[row[0]] = []
-        group.append(row)
+    where, params = _scope(viewer, lead_agency)
+    # Percentiles need every duration, so they cannot be running totals. Each grade's
+    # incidents of the period are one range of the incidents_response index (no sort of the
+    # whole period to group it), and each comes back as one list of numbers, not a row per
+    # incident; sorting and counting against a target are done on whole lists (C speed).
     assign: list[ResponseStats] = []
     attend: list[ResponseStats] = []
-    for grade in sorted(by_grade, key=_grade_order):
-        group = by_grade[grade]
-        for measure, column, into in (("assign", 1, assign), ("attend", 2, attend)):
-            values = sorted(r[column] for r in group if r[column] is not None)
-            into.append(_stats(measure, grade, values, len(group), targets))
+    for grade in sorted(_grades(conn), key=_grade_order):
+        match = "grade IS NULL" if grade is None else "grade = ?"
+        total, assigned, attended = conn.execute(
+            "SELECT count(*), group_concat(assign_ms), group_concat(attend_ms) "
+            f"FROM incidents WHERE {match} AND opened_at >= ? AND opened_at < ? AND {where}",
+            [*([] if grade is None else [grade]), *period, *params],
+        ).fetchone()
+        if not total:
+            continue
+        for measure, values, into in (("assign", assigned, assign), ("attend", attended, attend)):
+            durations = sorted(map(int, values.split(","))) if values else []
+            into.append(_stats(measure, grade, durations, total, targets))
     return ResponseTimes(tuple(assign), tuple(attend))
+
+
+def _grades(conn: sqlite3.Connection) -> list[str | None]:
+    """Every grade held, by stepping through the incidents_response index (a few look-ups,
+    however many incidents), and None when some incident has no grade."""
+    found: list[str | None] = [
+        r[0]
+        for r in conn.execute(
+            "WITH RECURSIVE g(grade) AS (SELECT min(grade) FROM incidents UNION ALL "
+            "SELECT (SELECT min(grade) FROM incidents WHERE grade > g.grade) FROM g "
+            "WHERE g.grade IS NOT NULL) SELECT grade FROM g WHERE grade IS NOT NULL"
+        )
+    ]
+    if conn.execute("SELECT 1 FROM incidents WHERE grade IS NULL LIMIT 1").fetchone():
+        found.append(None)
+    return found
 
 
 def _stats(
@@ -394,20 +485,34 @@ def busiest_categories(
     period = _period(period_start_utc, period_end_utc)
     if period is None:
         return ()
-    where, params = _scope(viewer, lead_agency)
-    return tuple(
-        Ranked(r[0], int(r[1]))
-        for r in conn.execute(
-            "SELECT category, count(*) AS n FROM incidents "
-            f"WHERE opened_at >= ? AND opened_at < ? AND {where} "
-            "GROUP BY category ORDER BY n DESC, category LIMIT ?",
-            [*period, *params, limit],
-        )
-    )
+    scope = _scope(viewer, lead_agency)
+    where, params = scope
+    split = _split(period_start_utc, period_end_utc)
+    rows: list[tuple[Any, ...]] = []
+    if split.has_hours:
+        before, days, after = split.hour_runs()
+        rows += _totals(conn, "category", "h", before, scope, by_bucket=False)
+        rows += _totals(conn, "category", "d", days, scope, by_bucket=False)
+        rows += _totals(conn, "category", "h", after, scope, by_bucket=False)
+    for edge in split.edges:
+        rows += conn.execute(
+            "SELECT category, count(*) FROM incidents "
+            f"WHERE opened_at >= ? AND opened_at < ? AND {where} GROUP BY category",
+            [*edge, *params],
+        ).fetchall()
+    counts: dict[str | None, int] = {}
+    for category, n in rows:
+        counts[category] = counts.get(category, 0) + int(n)
+    ranked = sorted((c for c in counts.items() if c[1] > 0), key=lambda c: (-c[1], c[0] or ""))
+    return tuple(Ranked(name, n) for name, n in ranked[: max(0, limit)])
 
 
 # SQLite's NOCASE folds ASCII letters only; the merge below must compare the same way.
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _fold(name: str) -> str:
+    return name.translate(_ASCII_LOWER)
 
 
 def _places(
@@ -416,62 +521,123 @@ def _places(
     period_end_utc: datetime,
     viewer: Agency,
     lead_agency: Agency | None,
-) -> list[tuple[Any, ...]]:
-    """Every location (compared without case) with incidents opened in the period, most first:
-    (name, count, mean lat, mean lon, first opened_at, last opened_at). One GROUP BY serves
-    hotspots and repeat locations; the distinct places are a few hundred.
+) -> list[tuple[str, int]]:
+    """Every location (compared without case) with incidents opened in the period, most
+    first, as (name, count). One GROUP BY serves hotspots and repeat locations.
 
-    SQL groups by the exact text (a cheap walk of the covering index) and Python folds the
-    spellings that differ only in ASCII case together, as ``COLLATE NOCASE`` would: grouping
-    without case in SQL needs a sort of every incident of the period, twice as slow.
+    SQL groups by the exact text, counting only (a cheap walk of the covering index), and
+    Python folds the spellings that differ only in ASCII case together, as ``COLLATE NOCASE``
+    would: grouping without case in SQL needs a sort of every incident of the period, twice
+    as slow. The shown name is the first spelling in code order.
     """
     period = _period(period_start_utc, period_end_utc)
     if period is None:
         return []
     where, params = _scope(viewer, lead_agency)
     merged: dict[str, list[Any]] = {}
-    for name, n, lat_sum, lat_n, lon_sum, first, last in conn.execute(
-        "SELECT location, count(*), sum(lat), count(lat), sum(lon), min(opened_at), "
-        f"max(opened_at) FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
-        "GROUP BY location",
+    for name, n in conn.execute(
+        f"SELECT location, count(*) FROM incidents WHERE opened_at >= ? AND opened_at < ? "
+        f"AND {where} GROUP BY location",
         [*period, *params],
     ):
-        key = name.translate(_ASCII_LOWER) if isinstance(name, str) else name
+        key = _fold(name)
         held = merged.get(key)
         if held is None:
-            merged[key] = [name, n, lat_sum or 0.0, lat_n, lon_sum or 0.0, first, last]
-            continue
-        held[0] = min(held[0], name)
-        held[1] += n
-        held[2] += lat_sum or 0.0
-        held[3] += lat_n
-        held[4] += lon_sum or 0.0
-        held[5] = min(held[5], first)
-        held[6] = max(held[6], last)
-    places = [
-        (
-            name,
-            n,
+            merged[key] = [name, n]
+        else:
+            held[0] = min(held[0], name)
+            held[1] += n
+    places = [(name, int(n)) for name, n in merged.values()]
+    places.sort(key=lambda r: (-r[1], r[0]))
+    return places
+
+
+@dataclass(frozen=True, slots=True)
+class _PlaceDetail:
+    lat: float | None
+    lon: float | None
+    first_opened_at: str
+    last_opened_at: str
+
+
+def _place_details(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None,
+    *,
+    names: Sequence[str],
+) -> dict[str, _PlaceDetail]:
+    """Mean coordinates and first and last opening in the period of the few places shown
+    (by folded name), read through the incidents_location index rather than worked out for
+    every place of the period."""
+    period = _period(period_start_utc, period_end_utc)
+    folded = sorted({_fold(n) for n in names})
+    if period is None or not folded:
+        return {}
+    where, params = _scope(viewer, lead_agency)
+    sums: dict[str, list[Any]] = {}
+    for start in range(0, len(folded), 500):
+        chunk = folded[start : start + 500]
+        for name, lat_sum, lat_n, lon_sum, first, last in conn.execute(
+            "SELECT location, sum(lat), count(lat), sum(lon), min(opened_at), max(opened_at) "
+            f"FROM incidents WHERE location COLLATE NOCASE IN ({', '.join('?' for _ in chunk)}) "
+            f"AND opened_at >= ? AND opened_at < ? AND {where} GROUP BY location",
+            [*chunk, *period, *params],
+        ):
+            key = _fold(name)
+            held = sums.get(key)
+            if held is None:
+                sums[key] = [lat_sum or 0.0, lat_n, lon_sum or 0.0, first, last]
+                continue
+            held[0] += lat_sum or 0.0
+            held[1] += lat_n
+            held[2] += lon_sum or 0.0
+            held[3] = min(held[3], first)
+            held[4] = max(held[4], last)
+    return {
+        key: _PlaceDetail(
             lat_sum / lat_n if lat_n else None,
             lon_sum / lat_n if lat_n else None,
             first,
             last,
         )
-        for name, n, lat_sum, lat_n, lon_sum, first, last in merged.values()
-    ]
-    places.sort(key=lambda r: (-r[1], r[0]))
-    return places
+        for key, (lat_sum, lat_n, lon_sum, first, last) in sums.items()
+    }
 
 
-def _hotspots(places: list[tuple[Any, ...]], limit: int) -> tuple[Ranked, ...]:
-    return tuple(Ranked(r[0], int(r[1]), r[2], r[3]) for r in places[: max(0, limit)])
-
-
-def _repeats(
-    places: list[tuple[Any, ...]], min_incidents: int, limit: int
-) -> tuple[RepeatLocation, ...]:
-    found = [r for r in places if int(r[1]) >= max(1, min_incidents)]
-    return tuple(RepeatLocation(r[0], int(r[1]), r[4], r[5]) for r in found[: max(0, limit)])
+def _ranked_places(
+    conn: sqlite3.Connection,
+    period_start_utc: datetime,
+    period_end_utc: datetime,
+    viewer: Agency,
+    lead_agency: Agency | None,
+    *,
+    hotspot_limit: int = 10,
+    repeat_min: int = 3,
+    repeat_limit: int = 50,
+) -> tuple[tuple[Ranked, ...], tuple[RepeatLocation, ...]]:
+    """Hotspots and repeat locations from one count of the period's places."""
+    args = (period_start_utc, period_end_utc, viewer, lead_agency)
+    places = _places(conn, *args)
+    hot = places[: max(0, hotspot_limit)]
+    repeats = [p for p in places if p[1] >= max(1, repeat_min)][: max(0, repeat_limit)]
+    details = _place_details(conn, *args, names=[p[0] for p in (*hot, *repeats)])
+    return (
+        tuple(
+            Ranked(name, n, details[_fold(name)].lat, details[_fold(name)].lon) for name, n in hot
+        ),
+        tuple(
+            RepeatLocation(
+                name,
+                n,
+                details[_fold(name)].first_opened_at,
+                details[_fold(name)].last_opened_at,
+            )
+            for name, n in repeats
+        ),
+    )
 
 
 def hotspots(
@@ -484,8 +650,15 @@ def hotspots(
     limit: int = 10,
 ) -> tuple[Ranked, ...]:
     """Locations (compared without case) by incidents opened in the period, busiest first."""
-    places = _places(conn, period_start_utc, period_end_utc, viewer, lead_agency)
-    return _hotspots(places, limit)
+    return _ranked_places(
+        conn,
+        period_start_utc,
+        period_end_utc,
+        viewer,
+        lead_agency,
+        hotspot_limit=limit,
+        repeat_limit=0,
+    )[0]
 
 
 def repeat_locations(
@@ -499,8 +672,16 @@ def repeat_locations(
     limit: int = 50,
 ) -> tuple[RepeatLocation, ...]:
     """Places with at least ``min_incidents`` incidents opened in the period, most first."""
-    places = _places(conn, period_start_utc, period_end_utc, viewer, lead_agency)
-    return _repeats(places, min_incidents, limit)
+    return _ranked_places(
+        conn,
+        period_start_utc,
+        period_end_utc,
+        viewer,
+        lead_agency,
+        hotspot_limit=0,
+        repeat_min=min_incidents,
+        repeat_limit=limit,
+    )[1]
 
 
 def dashboard(
@@ -515,7 +696,7 @@ def dashboard(
 ) -> Dashboard:
     """Every figure of the dashboard tab for one period, viewer and lead agency."""
     args = (conn, period_start_utc, period_end_utc, viewer, lead_agency)
-    places = _places(*args)
+    top_places, repeats = _ranked_places(*args, repeat_min=repeat_min)
     return Dashboard(
         start=period_start_utc,
         end=period_end_utc,
@@ -523,8 +704,8 @@ def dashboard(
         open_by_grade=open_by_grade(*args),
         response=response_times(*args, targets=targets),
         categories=busiest_categories(*args),
-        hotspots=_hotspots(places, 10),
-        repeats=_repeats(places, repeat_min, 50),
+        hotspots=top_places,
+        repeats=repeats,
     )
 
 
@@ -540,29 +721,27 @@ def dashboard_concurrently(
 ) -> Dashboard:
     """The same figures as :func:`dashboard`, its queries spread over several connections.
 
-    SQLite runs a query without holding Python's lock, so the three heaviest groups (open
-    incidents by grade; response times; the per-hour, category and place counts) go on
-    separate threads, each with its own connection to the same file (WAL readers do not
-    block one another or the writer). Each connection is used by one thread at a time.
-    With fewer than three connections the groups share them in turn.
+    SQLite runs a query without holding Python's lock, so the two heavy groups (response
+    times; the places) and the light one (everything added up from the running totals) go
+    on separate threads, each with its own connection to the same file (WAL readers do not
+    block one another or the writer). Each connection is used by one thread at a time. With
+    two connections the light group follows the response times; with one, all take turns.
     """
     if not connections:
         raise ValueError("give at least one connection")
     args = (period_start_utc, period_end_utc, viewer, lead_agency)
 
-    def counts(conn: sqlite3.Connection) -> tuple[Any, ...]:
-        places = _places(conn, *args)
+    def totals(conn: sqlite3.Connection) -> tuple[Any, ...]:
         return (
             opened_per_hour(conn, *args),
+            open_by_grade(conn, *args),
             busiest_categories(conn, *args),
-            _hotspots(places, 10),
-            _repeats(places, repeat_min, 50),
         )
 
     groups: list[Callable[[sqlite3.Connection], Any]] = [
-        lambda conn: open_by_grade(conn, *args),
         lambda conn: response_times(conn, *args, targets=targets),
-        counts,
+        lambda conn: _ranked_places(conn, *args, repeat_min=repeat_min),
+        totals,
     ]
     lanes = min(len(connections), len(groups))
 
@@ -574,13 +753,14 @@ def dashboard_concurrently(
     with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="osc-dashboard") as pool:
         for done in pool.map(run_lane, range(lanes)):
             results.update(done)
-    per_hour, categories, top_places, repeats = results[2]
+    per_hour, open_now, categories = results[2]
+    top_places, repeats = results[1]
     return Dashboard(
         start=period_start_utc,
         end=period_end_utc,
         opened_per_hour=per_hour,
-        open_by_grade=results[0],
-        response=results[1],
+        open_by_grade=open_now,
+        response=results[0],
         categories=categories,
         hotspots=top_places,
         repeats=repeats,

@@ -19,6 +19,7 @@ from osc_console.models.payloads import is_known, validate_payload
 from osc_console.models.projection import fold
 from osc_console.store import rows
 from osc_console.store.event_store import Store
+from osc_console.store.migrations import DASHBOARD_TOTALS_FROM_INCIDENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ def check_store(store: Store, progress: Progress | None = None) -> CheckReport:
     _events(store, report)
     say("projections")
     _projections(store, report)
+    say("dashboard totals")
+    _dashboard_totals(store.conn, report)
     say("search index")
     store.index_pending()  # bring the index up to the log first: a backlog is not a fault
     _search(store.conn, report)
@@ -96,8 +99,19 @@ _REQUIRED_TRIGGERS = {
     "events_no_delete": "the log is no longer protected against DELETE",
     "incidents_fts_update": "incident search would miss edited summaries and locations",
     "incidents_fts_delete": "incident search would keep removed incidents",
+    "dashboard_totals_insert": "the dashboard would not count new incidents",
+    "dashboard_totals_update": "the dashboard would not follow changed incidents",
+    "dashboard_totals_delete": "the dashboard would keep counting removed incidents",
 }
-_REQUIRED_TABLES = ("meta", "events", "incidents", "assignments", "outbox", "users")
+_REQUIRED_TABLES = (
+    "meta",
+    "events",
+    "incidents",
+    "assignments",
+    "outbox",
+    "users",
+    "dashboard_totals",
+)
 
 
 def _structure(store: Store, report: CheckReport) -> None:
@@ -258,6 +272,34 @@ def _projections(store: Store, report: CheckReport) -> None:
         )
         report.problems.append(
             Problem("projection", f"link {link}", f"{incident_id} -> {other}: {held}")
+        )
+
+
+def _dashboard_totals(conn: sqlite3.Connection, report: CheckReport) -> None:
+    """The kept dashboard totals against the same totals worked out afresh from the
+    incidents (which _projections has checked against the log). A total of 0 and no total
+    are the same figure."""
+    query = "SELECT figure, span, bucket, visibility, lead_agency, key, n FROM ({}) WHERE n != 0"
+    kept = {r[:6]: r[6] for r in conn.execute(query.format("SELECT * FROM dashboard_totals"))}
+    fresh = {r[:6]: r[6] for r in conn.execute(query.format(DASHBOARD_TOTALS_FROM_INCIDENTS))}
+    differing = sorted(k for k in set(kept) | set(fresh) if kept.get(k, 0) != fresh.get(k, 0))
+    for figure, span, bucket, visibility, lead, key in differing[:20]:
+        unit = "hour" if span == "h" else "day"
+        subject = (
+            f"dashboard {figure} total, {unit} {bucket}, {visibility} incidents, "
+            f"lead {lead or 'none'}" + (f", {key}" if key else "")
+        )
+        held = (figure, span, bucket, visibility, lead, key)
+        report.problems.append(
+            Problem(
+                "projection",
+                subject,
+                f"kept as {kept.get(held, 0)}, the incidents give {fresh.get(held, 0)}",
+            )
+        )
+    if len(differing) > 20:
+        report.problems.append(
+            Problem("projection", "dashboard totals", f"{len(differing) - 20} more differ")
         )
 
 

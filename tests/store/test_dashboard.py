@@ -263,3 +263,87 @@ def test_nearest_rank() -> None:
     assert dash.nearest_rank(values, 50) == 5.0
     assert dash.nearest_rank(values, 90) == 9.0
     assert dash.nearest_rank(values, 100) == 10.0
+
+
+# Periods that do not start or end on the hour: the whole hours and days come from the kept
+# totals and the part-hours at either end from the incidents; the sum must be exact.
+ODD_PERIODS = [
+    (START + timedelta(minutes=17, seconds=23.5), END - timedelta(minutes=41)),  # days + edges
+    (START + timedelta(hours=5, minutes=3), START + timedelta(hours=27, minutes=59)),
+    (START + timedelta(hours=30, minutes=10), START + timedelta(hours=30, minutes=50)),  # 1 hour
+    (START + timedelta(hours=30, minutes=50), START + timedelta(hours=31, minutes=20)),  # across
+]
+
+
+@pytest.mark.parametrize(("start", "end"), ODD_PERIODS)
+@pytest.mark.parametrize("viewer", [Agency.POLICE, Agency.CORPORATION])
+def test_periods_off_the_hour_count_exactly(
+    seeded: Seeded, viewer: Agency, start: datetime, end: datetime
+) -> None:
+    conn = seeded.store.conn
+    period = [s for s in _visible(seeded.states, viewer) if _in(s, start, end)]
+
+    per_hour = dash.opened_per_hour(conn, start, end, viewer)
+    expected: Counter[tuple[datetime, str | None]] = Counter(
+        (_hour(from_iso(s.opened_at)), s.value("lead_agency")) for s in period
+    )
+    got: Counter[tuple[datetime, str | None]] = Counter()
+    for series in per_hour.series:
+        for hour, n in zip(per_hour.hours, series.counts, strict=True):
+            if n:
+                got[(hour.astimezone(UTC), series.key)] = n
+    assert got == expected
+    assert per_hour.hours[0].astimezone(UTC) == _hour(start)
+
+    categories = Counter(s.value("category") for s in period)
+    top = dash.busiest_categories(conn, start, end, viewer, limit=1000)
+    assert {r.name: r.count for r in top} == dict(categories)
+    assert [r.count for r in top] == sorted(categories.values(), reverse=True)
+
+    open_now = dash.open_by_grade(conn, start, end, viewer)
+    visible = _visible(seeded.states, viewer)
+    for grade in {s.value("grade") for s in visible}:
+        counts = tuple(
+            sum(
+                1
+                for s in visible
+                if s.value("grade") == grade
+                and from_iso(s.opened_at) < b.astimezone(UTC)
+                and not (s.closed_at is not None and from_iso(s.closed_at) <= b)
+            )
+            for b in open_now.hours
+        )
+        assert open_now.of(grade) == counts, grade
+
+    places = Counter((s.value("location") or {}).get("text", "").lower() for s in period)
+    repeats = dash.repeat_locations(conn, start, end, viewer, min_incidents=2, limit=10_000)
+    assert {r.location.lower(): r.count for r in repeats} == {
+        p: n for p, n in places.items() if n >= 2
+    }
+    for r in repeats:
+        opened = sorted(
+            s.opened_at
+            for s in period
+            if (s.value("location") or {}).get("text", "").lower() == r.location.lower()
+        )
+        assert (r.first_opened_at, r.last_opened_at) == (opened[0], opened[-1])
+
+
+def test_hotspots_carry_the_mean_of_the_recorded_coordinates(seeded: Seeded) -> None:
+    period = [s for s in _visible(seeded.states, Agency.POLICE) if _in(s, START, END)]
+    spots = dash.hotspots(seeded.store.conn, START, END, Agency.POLICE, limit=5)
+    assert any(spot.lat is not None for spot in spots), "the demo records coordinates"
+    for spot in spots:
+        located = [
+            loc
+            for s in period
+            if (loc := s.value("location") or {}).get("text", "").lower()
+            == (spot.name or "").lower()
+            and loc.get("lat") is not None
+        ]
+        if not located:
+            assert spot.lat is None
+            assert spot.lon is None
+            continue
+        assert spot.lat == pytest.approx(sum(x["lat"] for x in located) / len(located))
+        assert spot.lon == pytest.approx(sum(x["lon"] for x in located) / len(located))

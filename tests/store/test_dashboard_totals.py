@@ -1,0 +1,125 @@
+"""The dashboard's kept totals (migration 6) follow every change to an incident: a regrade,
+a new category or lead agency, a close and a reopen. Each figure is checked against values
+worked out here from the events, and `osc-console check` names a total that has drifted."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+from osc_console.models.agencies import Agency
+from osc_console.models.clock import from_iso
+from osc_console.models.events import Event
+from osc_console.models.projection import IncidentState, fold
+from osc_console.services.demo import DemoSpec, seed_store
+from osc_console.services.incidents import IncidentService
+from osc_console.store import dashboard as dash
+from osc_console.store.event_store import Store
+from osc_console.store.integrity import check_store
+from tests.store.test_dashboard import _hour, _in, _visible
+
+NOW = datetime.now(UTC)
+END = NOW.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+
+def _states(store: Store) -> list[IncidentState]:
+    events: dict[str, list[Event]] = defaultdict(list)
+    for event in store.iter_events():
+        if event.incident_id is not None:
+            events[event.incident_id].append(event)
+    folded = (fold(e, store.reference) for e in events.values())
+    return [s for s in folded if s is not None and s.opened]
+
+
+def _edit(store: Store, desk: IncidentService) -> None:
+    """What a day at the desk does to incidents the demo opened."""
+    states = _states(store)
+    graded_open = [s for s in states if s.value("grade") and not s.is_closed]
+    closed = [s for s in states if s.is_closed and s.value("grade")]
+    assert len(graded_open) > 21
+    assert len(closed) > 5
+    for s in graded_open[:8]:
+        desk.change_grade(s.id, "scheduled" if s.value("grade") != "scheduled" else "immediate")
+    category = graded_open[-1].value("category")
+    for s in graded_open[8:12]:
+        desk.update(s.id, {"category": category})
+    for s in graded_open[12:15]:
+        desk.update(s.id, {"lead_agency": "corporation"})
+    for s in graded_open[15:21]:
+        desk.close(s.id, "CL-NOCRIME", "Nothing further")
+    for s in closed[:5]:
+        desk.reopen(s.id, "Caller rang back")
+
+
+def _opened(series: dash.HourlySeries) -> Counter[tuple[datetime, str | None]]:
+    got: Counter[tuple[datetime, str | None]] = Counter()
+    for line in series.series:
+        for hour, n in zip(series.hours, line.counts, strict=True):
+            if n:
+                got[(hour.astimezone(UTC), line.key)] = n
+    return got
+
+
+def test_totals_follow_regrades_new_categories_closes_and_reopens(
+    store: Store, police_desk: IncidentService
+) -> None:
+    seed_store(store, DemoSpec(incidents=300, days=2, seed=8, end=END))
+    _edit(store, police_desk)
+    states = _states(store)
+    conn = store.conn
+    later = NOW + timedelta(hours=2)
+    for start, end in (
+        (END - timedelta(days=2), later),
+        (END - timedelta(days=1, minutes=47), NOW + timedelta(minutes=3)),
+    ):
+        visible = _visible(states, Agency.POLICE)
+        period = [s for s in visible if _in(s, start, end)]
+        expected = Counter((_hour(from_iso(s.opened_at)), s.value("lead_agency")) for s in period)
+        assert _opened(dash.opened_per_hour(conn, start, end, Agency.POLICE)) == expected
+
+        top = dash.busiest_categories(conn, start, end, Agency.POLICE, limit=1000)
+        assert {r.name: r.count for r in top} == Counter(s.value("category") for s in period)
+
+        open_now = dash.open_by_grade(conn, start, end, Agency.POLICE)
+        for grade in {s.value("grade") for s in visible}:
+            counts = tuple(
+                sum(
+                    1
+                    for s in visible
+                    if s.value("grade") == grade
+                    and from_iso(s.opened_at) < b
+                    and not (s.closed_at is not None and from_iso(s.closed_at) <= b)
+                )
+                for b in open_now.hours
+            )
+            assert open_now.of(grade) == counts, grade
+    assert check_store(store).ok
+
+
+def test_check_names_a_total_that_no_longer_matches_the_incidents(
+    store: Store, police_desk: IncidentService
+) -> None:
+    seed_store(store, DemoSpec(incidents=60, days=1, seed=3, end=END))
+    assert check_store(store).ok
+    with store.conn:
+        changed = store.conn.execute(
+            "UPDATE dashboard_totals SET n = n + 1 "
+            "WHERE (figure, span, bucket, visibility, lead_agency, key) = (SELECT figure, "
+            "span, bucket, visibility, lead_agency, key FROM dashboard_totals "
+            "WHERE figure = 'opened' LIMIT 1)"
+        ).rowcount
+    assert changed == 1
+    problems = [str(p) for p in check_store(store).problems]
+    assert len(problems) == 1
+    assert problems[0].startswith("projection: dashboard opened total, hour ")
+    assert "the incidents give" in problems[0]
+
+
+def test_check_names_a_missing_totals_trigger(store: Store) -> None:
+    with store.conn:
+        store.conn.execute("DROP TRIGGER dashboard_totals_update")
+    problems = [str(p) for p in check_store(store).problems]
+    assert problems == [
+        "sqlite: trigger dashboard_totals_update: is missing: "
+        "the dashboard would not follow changed incidents"
+    ]
