@@ -239,10 +239,11 @@ def test_a_wrong_targets_file_is_said_and_the_defaults_used(
     assert widget.targets is DEFAULT_TARGETS
 
 
-def test_queries_are_spread_over_connections_only_with_cores_to_spare() -> None:
+def test_queries_are_spread_over_as_many_connections_as_the_cores_allow() -> None:
     from osc_console.ui.dashboard.panel import query_lanes
 
-    assert query_lanes(2) == 1
+    assert query_lanes(1) == 1
+    assert query_lanes(2) == 2
     assert query_lanes(4) == 3
     assert query_lanes(16) == 3
 

@@ -219,3 +219,50 @@ def test_the_chart_follows_a_change_of_theme(
         qapp.setStyleSheet(sheet)
         qapp.setPalette(palette)
         qapp.setProperty("osc_theme", name)
+
+
+def test_faint_grid_lines_are_drawn_solid_in_the_colour_they_would_show(qtbot: QtBot) -> None:
+    """A translucent line is slow to draw; the solid one must look the same on screen."""
+    import pyqtgraph as pg
+
+    from osc_console.ui.qt import QtGui
+    from osc_console.ui.timeline.chart import FlatGridAxis, paint_plot
+
+    def grid_pixels(axis: pg.AxisItem) -> set[tuple[int, int, int]]:
+        widget = pg.PlotWidget(axisItems={"left": axis})
+        qtbot.addWidget(widget)
+        paint_plot(widget)
+        widget.resize(400, 300)
+        widget.getPlotItem().showGrid(x=False, y=True, alpha=0.15)
+        widget.getPlotItem().getViewBox().setYRange(0, 10, padding=0)
+        widget.show()
+        image = widget.grab().toImage()
+        background = QtGui.QColor(widget.backgroundBrush().color()).rgb()
+        column = image.width() - 40  # inside the view, clear of the axis
+        return {
+            QtGui.QColor(image.pixel(column, y)).getRgb()[:3]
+            for y in range(image.height())
+            if image.pixel(column, y) != background
+        }
+
+    faded = grid_pixels(pg.AxisItem("left"))
+    solid = grid_pixels(FlatGridAxis("left"))
+    assert faded, "the grid shows"
+
+    def near(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+        return max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 2
+
+    # Every colour one draws, the other draws too (within 8-bit rounding of the blend).
+    assert all(any(near(a, b) for b in solid) for a in faded)
+    assert all(any(near(b, a) for a in faded) for b in solid)
+
+    axis = FlatGridAxis("left")
+    widget = pg.PlotWidget(axisItems={"left": axis})
+    qtbot.addWidget(widget)
+    widget.getPlotItem().showGrid(y=True, alpha=0.15)
+    picture = QtGui.QPicture()
+    painter = QtGui.QPainter(picture)
+    _, ticks, _ = axis.generateDrawSpecs(painter)
+    painter.end()
+    assert ticks
+    assert all(pen.color().alpha() == 255 for pen, _, _ in ticks)

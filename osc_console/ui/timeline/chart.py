@@ -74,7 +74,41 @@ def paint_plot(widget: pg.PlotWidget) -> None:
         axis.setPen(pg.mkPen(palette.border))
 
 
-class LondonTimeAxis(pg.DateAxisItem):  # type: ignore[misc]
+class FlatGridAxis(pg.AxisItem):  # type: ignore[misc]
+    """An axis whose faint ticks and grid lines are drawn in solid colours.
+
+    pyqtgraph fades minor ticks and grid lines by their alpha; Qt's raster engine draws a
+    long translucent line about 30 times slower than a solid one (54 grid lines across a
+    dashboard chart took 20 ms against 0.7 ms). The same colour laid over the plot's flat
+    background looks the same, so each faded pen is given that colour, fully opaque.
+    """
+
+    def generateDrawSpecs(self, p):  # pyqtgraph names and types it
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis, ticks, texts = specs
+        background = QtGui.QColor(current_palette().base)
+        return axis, [(_over(pen, background), a, b) for pen, a, b in ticks], texts
+
+
+def _over(pen: QtGui.QPen, background: QtGui.QColor) -> QtGui.QPen:
+    colour = pen.color()
+    alpha = colour.alphaF()
+    if alpha >= 1.0:
+        return pen
+    solid = QtGui.QPen(pen)
+    solid.setColor(
+        QtGui.QColor.fromRgbF(
+            colour.redF() * alpha + background.redF() * (1 - alpha),
+            colour.greenF() * alpha + background.greenF() * (1 - alpha),
+            colour.blueF() * alpha + background.blueF() * (1 - alpha),
+        )
+    )
+    return solid
+
+
+class LondonTimeAxis(FlatGridAxis, pg.DateAxisItem):  # type: ignore[misc]
     """A date axis in Europe/London time (GMT or BST, whichever the shown range is in)."""
 
     def _follow_london(self, seconds: float) -> None:
