@@ -251,6 +251,13 @@ _ADD = """
             SELECT figure, span, bucket, visibility, lead_agency, key, n FROM ({rows})
             WHERE bucket IS NOT NULL ON CONFLICT DO UPDATE SET n = n + excluded.n;
 """
+# A total that has come to 0 is removed, so that two stores holding the same incidents hold
+# the same totals, whatever order the events reached them in.
+_DROP_ZEROS = """
+            DELETE FROM dashboard_totals WHERE n = 0
+            AND (figure, span, bucket, visibility, lead_agency, key) IN (
+                SELECT figure, span, bucket, visibility, lead_agency, key FROM ({rows}));
+"""
 _WATCHED = "open_from_h, open_until_h, visibility, lead_agency, grade, category"
 
 
@@ -264,7 +271,7 @@ DASHBOARD_TOTALS_FROM_INCIDENTS = (
     "SELECT figure, span, bucket, visibility, lead_agency, key, sum(n) AS n FROM ("
     + _contributions("i", "1", "FROM incidents AS i")
     + """) WHERE bucket IS NOT NULL
-        GROUP BY figure, span, bucket, visibility, lead_agency, key"""
+        GROUP BY figure, span, bucket, visibility, lead_agency, key HAVING sum(n) != 0"""
 )
 
 _DASHBOARD_TOTALS = (
@@ -276,7 +283,7 @@ _DASHBOARD_TOTALS = (
         -- bucket = epoch hour / 24); 'open': the change in the number of open incidents of
         -- grade ``key`` at the hour boundary ``bucket`` (per boundary, and per day of
         -- boundaries). A missing lead agency, category or grade is kept as ''. Triggers on
-        -- incidents keep the totals; one that falls to 0 is kept (it is still right).
+        -- incidents keep the totals; one that comes to 0 is removed.
         CREATE TABLE dashboard_totals (
             figure TEXT NOT NULL,
             span TEXT NOT NULL,
@@ -289,15 +296,20 @@ _DASHBOARD_TOTALS = (
         ) WITHOUT ROWID;
         CREATE TRIGGER dashboard_totals_insert AFTER INSERT ON incidents BEGIN"""
     + _ADD.format(rows=_contributions("new", "1"))
+    + _DROP_ZEROS.format(rows=_contributions("new", "1"))
     + f"""
         END;
         CREATE TRIGGER dashboard_totals_update AFTER UPDATE OF {_WATCHED} ON incidents BEGIN"""
     + _ADD.format(rows=_contributions("old", "-1"))
     + _ADD.format(rows=_contributions("new", "1"))
+    + _DROP_ZEROS.format(
+        rows=_contributions("old", "-1") + " UNION ALL " + _contributions("new", "1")
+    )
     + """
         END;
         CREATE TRIGGER dashboard_totals_delete AFTER DELETE ON incidents BEGIN"""
     + _ADD.format(rows=_contributions("old", "-1"))
+    + _DROP_ZEROS.format(rows=_contributions("old", "-1"))
     + """
         END;
         INSERT INTO dashboard_totals (figure, span, bucket, visibility, lead_agency, key, n)
