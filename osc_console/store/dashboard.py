@@ -16,13 +16,14 @@ night they go forward, local 01:00 does not exist and so never appears.
 Durations are in seconds. Clocks skewed between workstations can put an assignment before the
 opening it answers: such a duration counts as 0, never as negative.
 
-Counts come from ``dashboard_totals`` (migration 6), which triggers keep up to date on every
-write: opened per hour, categories per hour and per day, and the steps of the open count at
-each hour boundary. A period's whole hours (and whole days) are added up from those totals;
-the parts of an hour at either end of a period that does not start or end on the hour are
-counted from the incidents themselves, so any period gives exact figures. Response times and
-places cannot be kept as totals (every duration and every address differs), so they are
-grouped from the incidents of the period, one index range per grade for the response times.
+Counts come from ``dashboard_totals`` (migration 6), which the store keeps up to date in the
+transaction that writes the incidents: opened per hour, categories per hour and per day, and
+the steps of the open count at each hour boundary. A period's whole hours (and whole days)
+are added up from those totals; the parts of an hour at either end of a period that does not
+start or end on the hour are counted from the incidents themselves, so any period gives
+exact figures. Response times and places cannot be kept as totals (every duration and every
+address differs), so they are grouped from the incidents of the period, one index range per
+grade for the response times.
 
 Percentiles use the nearest-rank method: the p-th percentile of n sorted values is the value
 at rank ``ceil(p / 100 * n)`` (1-based), so it is always an observed value; the median is the

@@ -529,6 +529,7 @@ class Store:
         held_counts = self._event_counts([i for i in by_incident if i not in loaded])
         new_rows = []
         updates: list[tuple[str, list[str], list[Any]]] = []
+        totals: dict[rows.TotalKey, int] = {}
         assignment_rows = []
         relinked: list[IncidentState] = []
         new_incidents = set()
@@ -558,7 +559,11 @@ class Store:
             row = rows.incident_row(state)
             if before is None:
                 new_rows.append(row)
+                rows.add_totals(totals, row, 1)
             else:
+                if rows.counts_in_totals(before.row, row):
+                    rows.add_totals(totals, before.row, -1)
+                    rows.add_totals(totals, row, 1)
                 # Only the columns that changed: untouched indexes are not rewritten.
                 changed = [
                     (name, value)
@@ -581,6 +586,7 @@ class Store:
             self.conn.execute(
                 f"UPDATE incidents SET {assignments} WHERE id = ?", [*values, incident_id]
             )
+        self._add_totals(totals)
         if assignment_rows:
             self.conn.executemany(rows.UPSERT_ASSIGNMENT, assignment_rows)
         for state in relinked:
@@ -592,6 +598,17 @@ class Store:
             frozenset(new_incidents),
             frozenset(e.kind for e in events),
         )
+
+    def _add_totals(self, totals: dict[rows.TotalKey, int]) -> None:
+        """The dashboard's running totals follow the incidents just written: one change per
+        total touched (a page of thousands of incidents touches a few hundred), and a total
+        that comes to 0 is removed, so stores holding the same incidents hold the same
+        totals whatever order the events reached them in."""
+        changed = [(*key, n) for key, n in totals.items() if n]
+        if not changed:
+            return
+        self.conn.executemany(rows.ADD_TOTAL, changed)
+        self.conn.executemany(rows.DROP_ZERO_TOTAL, [c[:6] for c in changed])
 
     def _index_incidents(self, incident_ids: list[str]) -> None:
         for start in range(0, len(incident_ids), 500):

@@ -99,9 +99,6 @@ _REQUIRED_TRIGGERS = {
     "events_no_delete": "the log is no longer protected against DELETE",
     "incidents_fts_update": "incident search would miss edited summaries and locations",
     "incidents_fts_delete": "incident search would keep removed incidents",
-    "dashboard_totals_insert": "the dashboard would not count new incidents",
-    "dashboard_totals_update": "the dashboard would not follow changed incidents",
-    "dashboard_totals_delete": "the dashboard would keep counting removed incidents",
 }
 _REQUIRED_TABLES = (
     "meta",

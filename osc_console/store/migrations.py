@@ -220,59 +220,33 @@ _FIRST_RESPONSE = """
         );
 """
 
-# What one incident row adds to the dashboard's running totals (see _DASHBOARD_TOTALS), for
-# the row alias ``r`` and the sign ``s``: its opening's hour, its category by hour and by day,
-# and, when it is open across at least one hour boundary, +1 at the first boundary after its
-# opening and -1 at the first at or after its close. Written out once here so that the
-# insert, update and delete triggers and the backfill can never disagree.
-_CONTRIBUTIONS = """
-            SELECT 'opened' AS figure, 'h' AS span, {r}.open_from_h - 1 AS bucket,
-                {r}.visibility AS visibility, ifnull({r}.lead_agency, '') AS lead_agency,
-                '' AS key, {s} AS n {source}
-            UNION ALL SELECT 'category', 'h', {r}.open_from_h - 1, {r}.visibility,
-                ifnull({r}.lead_agency, ''), ifnull({r}.category, ''), {s} {source}
-            UNION ALL SELECT 'category', 'd', ({r}.open_from_h - 1) / 24, {r}.visibility,
-                ifnull({r}.lead_agency, ''), ifnull({r}.category, ''), {s} {source}
-            UNION ALL SELECT 'open', 'h', {r}.open_from_h, {r}.visibility,
-                ifnull({r}.lead_agency, ''), ifnull({r}.grade, ''), {s} {source}
-                WHERE {r}.open_until_h IS NULL OR {r}.open_until_h > {r}.open_from_h
-            UNION ALL SELECT 'open', 'd', {r}.open_from_h / 24, {r}.visibility,
-                ifnull({r}.lead_agency, ''), ifnull({r}.grade, ''), {s} {source}
-                WHERE {r}.open_until_h IS NULL OR {r}.open_until_h > {r}.open_from_h
-            UNION ALL SELECT 'open', 'h', {r}.open_until_h, {r}.visibility,
-                ifnull({r}.lead_agency, ''), ifnull({r}.grade, ''), -({s}) {source}
-                WHERE {r}.open_until_h > {r}.open_from_h
-            UNION ALL SELECT 'open', 'd', {r}.open_until_h / 24, {r}.visibility,
-                ifnull({r}.lead_agency, ''), ifnull({r}.grade, ''), -({s}) {source}
-                WHERE {r}.open_until_h > {r}.open_from_h
-"""
-_ADD = """
-            INSERT INTO dashboard_totals (figure, span, bucket, visibility, lead_agency, key, n)
-            SELECT figure, span, bucket, visibility, lead_agency, key, n FROM ({rows})
-            WHERE bucket IS NOT NULL ON CONFLICT DO UPDATE SET n = n + excluded.n;
-"""
-# A total that has come to 0 is removed, so that two stores holding the same incidents hold
-# the same totals, whatever order the events reached them in.
-_DROP_ZEROS = """
-            DELETE FROM dashboard_totals WHERE n = 0
-            AND (figure, span, bucket, visibility, lead_agency, key) IN (
-                SELECT figure, span, bucket, visibility, lead_agency, key FROM ({rows}));
-"""
-_WATCHED = "open_from_h, open_until_h, visibility, lead_agency, grade, category"
-
-
-def _contributions(row: str, sign: str, source: str = "") -> str:
-    return _CONTRIBUTIONS.format(r=row, s=sign, source=source)
-
-
-# Every dashboard total worked out afresh from the incidents: the migration's backfill, and
-# what ``osc-console check`` compares the kept totals with.
-DASHBOARD_TOTALS_FROM_INCIDENTS = (
-    "SELECT figure, span, bucket, visibility, lead_agency, key, sum(n) AS n FROM ("
-    + _contributions("i", "1", "FROM incidents AS i")
-    + """) WHERE bucket IS NOT NULL
+# What the incidents add up to in the dashboard's running totals (see _DASHBOARD_TOTALS): for
+# each incident, its opening's hour, its category by hour and by day, and, when it is open
+# across at least one hour boundary, +1 at the first boundary after its opening and -1 at the
+# first at or after its close. The store adds the same in Python as it writes incidents
+# (rows.add_totals); this is the backfill, and what ``osc-console check`` compares with.
+DASHBOARD_TOTALS_FROM_INCIDENTS = """
+        SELECT figure, span, bucket, visibility, lead_agency, key, sum(n) AS n FROM (
+            SELECT 'opened' AS figure, 'h' AS span, open_from_h - 1 AS bucket, visibility,
+                ifnull(lead_agency, '') AS lead_agency, '' AS key, 1 AS n FROM incidents
+            UNION ALL SELECT 'category', 'h', open_from_h - 1, visibility,
+                ifnull(lead_agency, ''), ifnull(category, ''), 1 FROM incidents
+            UNION ALL SELECT 'category', 'd', (open_from_h - 1) / 24, visibility,
+                ifnull(lead_agency, ''), ifnull(category, ''), 1 FROM incidents
+            UNION ALL SELECT 'open', 'h', open_from_h, visibility,
+                ifnull(lead_agency, ''), ifnull(grade, ''), 1 FROM incidents
+                WHERE open_until_h IS NULL OR open_until_h > open_from_h
+            UNION ALL SELECT 'open', 'd', open_from_h / 24, visibility,
+                ifnull(lead_agency, ''), ifnull(grade, ''), 1 FROM incidents
+                WHERE open_until_h IS NULL OR open_until_h > open_from_h
+            UNION ALL SELECT 'open', 'h', open_until_h, visibility,
+                ifnull(lead_agency, ''), ifnull(grade, ''), -1 FROM incidents
+                WHERE open_until_h > open_from_h
+            UNION ALL SELECT 'open', 'd', open_until_h / 24, visibility,
+                ifnull(lead_agency, ''), ifnull(grade, ''), -1 FROM incidents
+                WHERE open_until_h > open_from_h
+        ) WHERE bucket IS NOT NULL
         GROUP BY figure, span, bucket, visibility, lead_agency, key HAVING sum(n) != 0"""
-)
 
 _DASHBOARD_TOTALS = (
     """
@@ -282,8 +256,9 @@ _DASHBOARD_TOTALS = (
         -- 'category': opened, by category, per hour (span 'h') and per UTC day (span 'd',
         -- bucket = epoch hour / 24); 'open': the change in the number of open incidents of
         -- grade ``key`` at the hour boundary ``bucket`` (per boundary, and per day of
-        -- boundaries). A missing lead agency, category or grade is kept as ''. Triggers on
-        -- incidents keep the totals; one that comes to 0 is removed.
+        -- boundaries). A missing lead agency, category or grade is kept as ''; a total of 0
+        -- is not kept. The store keeps them as it writes incidents (in the same
+        -- transaction); a later migration that changes incidents must rebuild them.
         CREATE TABLE dashboard_totals (
             figure TEXT NOT NULL,
             span TEXT NOT NULL,
@@ -294,24 +269,6 @@ _DASHBOARD_TOTALS = (
             n INTEGER NOT NULL,
             PRIMARY KEY (figure, span, bucket, visibility, lead_agency, key)
         ) WITHOUT ROWID;
-        CREATE TRIGGER dashboard_totals_insert AFTER INSERT ON incidents BEGIN"""
-    + _ADD.format(rows=_contributions("new", "1"))
-    + _DROP_ZEROS.format(rows=_contributions("new", "1"))
-    + f"""
-        END;
-        CREATE TRIGGER dashboard_totals_update AFTER UPDATE OF {_WATCHED} ON incidents BEGIN"""
-    + _ADD.format(rows=_contributions("old", "-1"))
-    + _ADD.format(rows=_contributions("new", "1"))
-    + _DROP_ZEROS.format(
-        rows=_contributions("old", "-1") + " UNION ALL " + _contributions("new", "1")
-    )
-    + """
-        END;
-        CREATE TRIGGER dashboard_totals_delete AFTER DELETE ON incidents BEGIN"""
-    + _ADD.format(rows=_contributions("old", "-1"))
-    + _DROP_ZEROS.format(rows=_contributions("old", "-1"))
-    + """
-        END;
         INSERT INTO dashboard_totals (figure, span, bucket, visibility, lead_agency, key, n)
         """
     + DASHBOARD_TOTALS_FROM_INCIDENTS

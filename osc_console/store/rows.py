@@ -117,6 +117,61 @@ INSERT_INCIDENT = (
 )
 
 
+# ---- the dashboard's running totals (migration 6) ---------------------------------------------
+
+TotalKey = tuple[str, str, int, str, str, str]  # figure, span, bucket, visibility, lead, key
+_TOTALS_COLUMNS = tuple(
+    INCIDENT_COLUMNS.index(name)
+    for name in ("visibility", "lead_agency", "grade", "category", "open_from_h", "open_until_h")
+)
+ADD_TOTAL = (
+    "INSERT INTO dashboard_totals (figure, span, bucket, visibility, lead_agency, key, n) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
+)
+DROP_ZERO_TOTAL = (
+    "DELETE FROM dashboard_totals WHERE figure = ? AND span = ? AND bucket = ? "
+    "AND visibility = ? AND lead_agency = ? AND key = ? AND n = 0"
+)
+
+
+def add_totals(totals: dict[TotalKey, int], row: Sequence[Any], sign: int) -> None:
+    """Add (sign 1) or take away (-1) what one incident row counts for in the dashboard's
+    totals: the same figures migration 6's DASHBOARD_TOTALS_FROM_INCIDENTS works out in SQL
+    (``osc-console check`` compares the two). Its opening's hour; its category by hour and
+    by day; and, when it is open across at least one hour boundary, +1 at the first
+    boundary after its opening and -1 at the first at or after its close."""
+    visibility, lead, grade, category, from_h, until_h = (row[i] for i in _TOTALS_COLUMNS)
+    if from_h is None:
+        return
+    lead = lead or ""
+    category = category or ""
+    grade = grade or ""
+    hour = from_h - 1
+    for key in (
+        ("opened", "h", hour, visibility, lead, ""),
+        ("category", "h", hour, visibility, lead, category),
+        ("category", "d", hour // 24, visibility, lead, category),
+    ):
+        totals[key] = totals.get(key, 0) + sign
+    if until_h is None or until_h > from_h:
+        for key in (
+            ("open", "h", from_h, visibility, lead, grade),
+            ("open", "d", from_h // 24, visibility, lead, grade),
+        ):
+            totals[key] = totals.get(key, 0) + sign
+    if until_h is not None and until_h > from_h:
+        for key in (
+            ("open", "h", until_h, visibility, lead, grade),
+            ("open", "d", until_h // 24, visibility, lead, grade),
+        ):
+            totals[key] = totals.get(key, 0) - sign
+
+
+def counts_in_totals(old: Sequence[Any], new: Sequence[Any]) -> bool:
+    """Whether a change to an incident row moves any of its dashboard totals."""
+    return any(old[i] != new[i] for i in _TOTALS_COLUMNS)
+
+
 def incident_row(state: IncidentState) -> tuple[Any, ...]:
     location = state.value("location") or {}
     active = state.active_assignments()

@@ -10,7 +10,7 @@ from osc_console.services.demo import DemoSpec, seed_store
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
-from osc_console.store.migrations import MIGRATIONS
+from osc_console.store.migrations import DASHBOARD_TOTALS_FROM_INCIDENTS, MIGRATIONS
 from tests.conftest import knife_incident
 
 END = datetime(2026, 10, 25, 9, 0, tzinfo=UTC)
@@ -54,3 +54,18 @@ def test_migration_4_backfill_equals_the_link_projection(
             store.conn.execute(statement)
     assert store.execute_read("SELECT * FROM incident_links ORDER BY link_event") == projected
     assert check_store(store).ok
+
+
+def test_migration_6_backfill_equals_the_totals_the_store_keeps(
+    store: Store, police_desk: IncidentService
+) -> None:
+    seed_store(store, DemoSpec(incidents=400, days=4, seed=21, end=END))
+    opened = police_desk.open_incident(knife_incident()).incident
+    police_desk.change_grade(opened.id, "priority")
+    police_desk.close(opened.id, "CL-NOCRIME", "Nothing found")
+    kept = store.execute_read("SELECT * FROM dashboard_totals ORDER BY 1, 2, 3, 4, 5, 6")
+    assert {r[0] for r in kept} == {"opened", "category", "open"}
+    with store.conn:
+        store.conn.execute("DELETE FROM dashboard_totals")
+        store.conn.execute(f"INSERT INTO dashboard_totals {DASHBOARD_TOTALS_FROM_INCIDENTS}")
+    assert store.execute_read("SELECT * FROM dashboard_totals ORDER BY 1, 2, 3, 4, 5, 6") == kept

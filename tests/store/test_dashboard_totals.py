@@ -116,13 +116,3 @@ def test_check_names_a_total_that_no_longer_matches_the_incidents(
     assert len(problems) == 1
     assert problems[0].startswith("projection: dashboard opened total, hour ")
     assert "the incidents give" in problems[0]
-
-
-def test_check_names_a_missing_totals_trigger(store: Store) -> None:
-    with store.conn:
-        store.conn.execute("DROP TRIGGER dashboard_totals_update")
-    problems = [str(p) for p in check_store(store).problems]
-    assert problems == [
-        "sqlite: trigger dashboard_totals_update: is missing: "
-        "the dashboard would not follow changed incidents"
-    ]
