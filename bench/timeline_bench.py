@@ -7,9 +7,12 @@ assignments of a dozen teams of five agencies moving through their statuses) ove
 Then, as the console does when the Timeline chart tab is opened, it times: reading the
 incident and its timeline from the store, laying it out (lanes, markers, bars), and building
 the chart and painting it once (a synchronous repaint of the plot). The figure the issue asks
-for is the sum: under 200 ms to first paint. Importing pyqtgraph, paid once per session, is
-timed separately. It also times a redraw after one more entry and a zoom step (each a full
-repaint), the "redraws smoothly" part. Best of ``--repeat`` runs, in milliseconds.
+for is the sum: under 200 ms to first paint. In the console the incident's events are
+already held by its detail panel (its Log tab) when the Timeline chart tab is opened, so
+what an operator waits for there is the layout and the paint ("chart of an incident already
+shown"); the sum is the stricter figure, from the store. Importing pyqtgraph, paid once per
+session, is timed separately. It also times a redraw after one more entry and a zoom step
+(each a full repaint), the "redraws smoothly" part. Best of ``--repeat`` runs, in milliseconds.
 """
 
 from __future__ import annotations
@@ -126,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # Wall time, and CPU time (process_time): on a shared, loaded machine the second shows
         # the work itself, the first what a user of that machine would wait.
-        wall: dict[str, list[float]] = {k: [] for k in ("read", "layout", "paint", "total")}
-        cpu: dict[str, list[float]] = {k: [] for k in ("read", "layout", "paint", "total")}
+        parts = ("read", "layout", "paint", "shown", "total")
+        wall: dict[str, list[float]] = {k: [] for k in parts}
+        cpu: dict[str, list[float]] = {k: [] for k in parts}
         charts = []
         for _ in range(args.repeat):
             t0, c0 = time.perf_counter(), time.process_time()
@@ -147,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 "read": (0, 1),
                 "layout": (1, 2),
                 "paint": (2, 3),
+                "shown": (1, 3),
                 "total": (0, 3),
             }.items():
                 wall[name].append(([t0, t1, t2, t3][b] - [t0, t1, t2, t3][a]) * 1000)
@@ -163,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             ("read", "read incident + timeline from store"),
             ("layout", "lay out lanes, markers, bars"),
             ("paint", "build chart and first paint"),
+            ("shown", "chart of an incident already shown"),
             ("total", "open to first paint"),
         ):
             print(f"  {label:38} {min(wall[name]):8.1f} {min(cpu[name]):8.1f} ms")
