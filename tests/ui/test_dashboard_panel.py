@@ -270,3 +270,24 @@ def test_the_charts_follow_a_change_of_theme(
         qapp.setStyleSheet(sheet)
         qapp.setPalette(palette)
         qapp.setProperty("osc_theme", name)
+
+
+def test_newer_figures_take_over_a_redraw_still_in_progress(
+    qtbot: QtBot, panel: DashboardPanel, truths: dict[str, Truth]
+) -> None:
+    from osc_console.store import dashboard as dash
+
+    conn = panel.session.store.conn
+    day = dash.dashboard(conn, END - timedelta(days=1), END, Agency.POLICE)
+    week = dash.dashboard(conn, END - timedelta(days=6), END, Agency.POLICE)
+    assert day.opened_per_hour.total != week.opened_per_hour.total
+    shown: list[int] = []
+    panel.loaded.connect(lambda: shown.append(panel.figures.opened_per_hour.total))  # type: ignore[union-attr]
+    panel.show_figures(day)  # draws its first chart, then yields to the event loop
+    with qtbot.waitSignal(panel.loaded, timeout=5000):
+        panel.show_figures(week)
+    qtbot.wait(50)  # the day's remaining steps would have run by now
+    assert shown == [week.opened_per_hour.total]
+    assert panel.figures is week
+    assert sum(drawn_per_agency(panel).values()) == week.opened_per_hour.total
+    assert panel.tiles["opened"].text() == f"{week.opened_per_hour.total:,}"

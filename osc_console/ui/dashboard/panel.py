@@ -130,6 +130,7 @@ class DashboardPanel(QtWidgets.QWidget):
                 targets = dash.DEFAULT_TARGETS
         self.targets = targets
         self.figures: dash.Dashboard | None = None
+        self._drawing: dash.Dashboard | None = None
         self.timing: Timing | None = None
         self.start, self.end = self._default_period()
         self.lead_agency: Agency | None = None
@@ -430,25 +431,54 @@ class DashboardPanel(QtWidgets.QWidget):
         self.session.read(work, done, failed)
 
     def show_figures(self, figures: dash.Dashboard, *, compute_ms: float = 0.0) -> None:
-        started = time.perf_counter()
-        self.figures = figures
-        self._draw_opened(figures.opened_per_hour)
-        self._draw_open(figures.open_by_grade)
-        self._draw_response(figures.response)
+        """Draw the figures one chart per pass of the event loop, then say ``loaded``.
+
+        Each chart is updated, and so painted, in its own pass: the UI thread is never held
+        for the whole redraw (painting all five charts at once kept it 54-76 ms; bench/
+        dashboard_ui_bench.py). Figures that arrive while older ones are still being drawn
+        take over at once; the older ones stop where they are.
+        """
+        self._drawing = figures
         categories = self.session.store.reference.categories
-        self._draw_ranked(
-            self.category_plot,
-            self.category_bars,
-            figures.categories,
-            "#5B9DFF",
-            lambda code: categories[code].name if code in categories else code,
-        )
-        self._draw_ranked(
-            self.hotspot_plot, self.hotspot_bars, figures.hotspots, "#E5484D", lambda name: name
-        )
-        self._draw_repeats(figures.repeats)
-        self._draw_tiles(figures)
-        draw_ms = (time.perf_counter() - started) * 1000
+
+        def last() -> None:
+            self._draw_repeats(figures.repeats)
+            self._draw_tiles(figures)
+
+        steps: list[Callable[[], None]] = [
+            lambda: self._draw_opened(figures.opened_per_hour),
+            lambda: self._draw_open(figures.open_by_grade),
+            lambda: self._draw_response(figures.response),
+            lambda: self._draw_ranked(
+                self.category_plot,
+                self.category_bars,
+                figures.categories,
+                "#5B9DFF",
+                lambda code: categories[code].name if code in categories else code,
+            ),
+            lambda: self._draw_ranked(
+                self.hotspot_plot, self.hotspot_bars, figures.hotspots, "#E5484D", lambda n: n
+            ),
+            last,
+        ]
+        spent = 0.0
+
+        def step(index: int) -> None:
+            nonlocal spent
+            if not shiboken6.isValid(self) or self._drawing is not figures:
+                return  # newer figures are being drawn instead
+            started = time.perf_counter()
+            steps[index]()
+            spent += time.perf_counter() - started
+            if index + 1 < len(steps):
+                QtCore.QTimer.singleShot(0, self, lambda: step(index + 1))
+            else:
+                self._drawn(figures, compute_ms, spent * 1000)
+
+        step(0)
+
+    def _drawn(self, figures: dash.Dashboard, compute_ms: float, draw_ms: float) -> None:
+        self.figures = figures  # the figures on screen (and what Export CSV writes)
         self.timing = Timing(compute_ms, draw_ms)
         start = figures.start.astimezone(LONDON)
         end = figures.end.astimezone(LONDON)
