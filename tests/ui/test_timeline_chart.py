@@ -266,3 +266,24 @@ def test_faint_grid_lines_are_drawn_solid_in_the_colour_they_would_show(qtbot: Q
     painter.end()
     assert ticks
     assert all(pen.color().alpha() == 255 for pen, _, _ in ticks)
+
+
+def test_grid_lines_pass_beneath_the_data_never_across_it(qtbot: QtBot) -> None:
+    import pyqtgraph as pg
+
+    from osc_console.ui.qt import QtGui
+    from osc_console.ui.timeline.chart import FlatGridAxis, paint_plot
+
+    widget = pg.PlotWidget(axisItems={"left": FlatGridAxis("left")})
+    qtbot.addWidget(widget)
+    paint_plot(widget)
+    widget.resize(400, 300)
+    item = widget.getPlotItem()
+    item.showGrid(x=False, y=True, alpha=0.15)
+    item.addItem(pg.BarGraphItem(x=[5], height=[10], width=10, brush="#3DBE7A", pen=None))
+    item.getViewBox().setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    widget.show()
+    image = widget.grab().toImage()
+    column = image.width() - 60  # inside the view, where the bar covers everything
+    colours = {QtGui.QColor(image.pixel(column, y)).name() for y in range(40, image.height() - 60)}
+    assert colours == {"#3dbe7a"}

@@ -72,6 +72,9 @@ def paint_plot(widget: pg.PlotWidget) -> None:
         axis = item.getAxis(name)
         axis.setTextPen(pg.mkPen(palette.text))
         axis.setPen(pg.mkPen(palette.border))
+        # Beneath the view and so beneath the data: the grid lines an axis draws across the
+        # view must never cross a bar, a line or the legend (pyqtgraph puts axes above).
+        axis.setZValue(-200)
 
 
 class FlatGridAxis(pg.AxisItem):  # type: ignore[misc]
