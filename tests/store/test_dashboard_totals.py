@@ -40,11 +40,13 @@ def _edit(store: Store, desk: IncidentService) -> None:
     assert len(closed) > 5
     for s in graded_open[:8]:
         desk.change_grade(s.id, "scheduled" if s.value("grade") != "scheduled" else "immediate")
-    category = graded_open[-1].value("category")
+    categories = sorted({s.value("category") for s in states} - {None})
     for s in graded_open[8:12]:
-        desk.update(s.id, {"category": category})
+        other = next(c for c in categories if c != s.value("category"))
+        desk.update(s.id, {"category": other})
     for s in graded_open[12:15]:
-        desk.update(s.id, {"lead_agency": "corporation"})
+        lead = "corporation" if s.value("lead_agency") != "corporation" else "police"
+        desk.update(s.id, {"lead_agency": lead})
     for s in graded_open[15:21]:
         desk.close(s.id, "CL-NOCRIME", "Nothing further")
     for s in closed[:5]:
