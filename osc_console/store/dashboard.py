@@ -33,13 +33,15 @@ at rank ``ceil(p / 100 * n)`` (1-based), so it is always an observed value; the 
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from osc_console.models.agencies import Agency, visibilities_for
 from osc_console.models.clock import LONDON, to_iso
@@ -163,6 +165,42 @@ class Dashboard:
 # ---- helpers ---------------------------------------------------------------------------------
 
 
+@contextmanager
+def _one_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Every read inside from one snapshot of the file (a WAL read transaction).
+
+    A figure takes several statements (totals, then the part-hours; the places, then the
+    details of the few shown), and the sync writes through its own connection meanwhile:
+    without one snapshot an incident changed between two statements could be counted twice,
+    not at all, or be missing its details. Inside a transaction already, that one serves.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _snapshot(
+    figure: Callable[Concatenate[sqlite3.Connection, P], R],
+) -> Callable[Concatenate[sqlite3.Connection, P], R]:
+    """Run a figure's reads from one snapshot (see _one_snapshot)."""
+
+    @functools.wraps(figure)
+    def consistent(conn: sqlite3.Connection, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with _one_snapshot(conn):
+            return figure(conn, *args, **kwargs)
+
+    return consistent
+
+
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; give a time zone")
@@ -206,13 +244,35 @@ def _ceil_hour(moment: datetime) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class _Edge:
+    """Part of a period counted from the incidents themselves: opened in ``[start, end)``
+    (stored-time text) and, as the totals bucket them, in an epoch hour from ``first_hour``
+    to ``last_hour``. The second condition matters only for an opening time finer than a
+    millisecond (a remote workstation may send one): the totals round it to the
+    millisecond, and so must the edges, or an incident on an hour's last instant would be
+    counted in both that hour's edge and the next hour's total."""
+
+    start: str
+    end: str
+    first_hour: int
+    last_hour: int
+
+    def sql(self) -> str:
+        return "opened_at >= ? AND opened_at < ? AND open_from_h BETWEEN ? AND ?"
+
+    def params(self) -> list[Any]:
+        # open_from_h is the first boundary after the opening: its hour is one less.
+        return [self.start, self.end, self.first_hour + 1, self.last_hour + 1]
+
+
+@dataclass(frozen=True, slots=True)
 class _Split:
     """A period cut where the totals can answer: ``hours`` are the whole epoch hours
     ``[first, stop)`` inside it (none when first >= stop), ``edges`` the parts of an hour at
-    either end, as stored-time text ranges, counted from the incidents themselves."""
+    either end, counted from the incidents themselves."""
 
     hours: tuple[int, int]
-    edges: tuple[tuple[str, str], ...]
+    edges: tuple[_Edge, ...]
 
     @property
     def has_hours(self) -> bool:
@@ -233,12 +293,14 @@ def _split(start: datetime, end: datetime) -> _Split:
     s, e = _utc(start), _utc(end)
     first, stop = _ceil_hour(s), _epoch_hour(e)
     if first >= stop:
-        return _Split((0, 0), ((to_iso(s), to_iso(e)),))
+        return _Split((0, 0), (_Edge(to_iso(s), to_iso(e), _epoch_hour(s), _ceil_hour(e) - 1),))
     edges = []
     if first * _HOUR_S > s.timestamp():
-        edges.append((to_iso(s), to_iso(datetime.fromtimestamp(first * _HOUR_S, UTC))))
+        boundary = to_iso(datetime.fromtimestamp(first * _HOUR_S, UTC))
+        edges.append(_Edge(to_iso(s), boundary, first - 1, first - 1))
     if stop * _HOUR_S < e.timestamp():
-        edges.append((to_iso(datetime.fromtimestamp(stop * _HOUR_S, UTC)), to_iso(e)))
+        boundary = to_iso(datetime.fromtimestamp(stop * _HOUR_S, UTC))
+        edges.append(_Edge(boundary, to_iso(e), stop, stop))
     return _Split((first, stop), tuple(edges))
 
 
@@ -285,6 +347,7 @@ def nearest_rank(sorted_values: Sequence[float], pct: float) -> float | None:
 # ---- (a) incidents opened per hour by lead agency ----------------------------------------------
 
 
+@_snapshot
 def opened_per_hour(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -312,9 +375,9 @@ def opened_per_hour(
         # open_from_h is the first hour boundary after the opening: its hour is one less.
         rows += conn.execute(
             "SELECT lead_agency, open_from_h - 1, count(*) "
-            f"FROM incidents WHERE opened_at >= ? AND opened_at < ? AND {where} "
+            f"FROM incidents WHERE {edge.sql()} AND {where} "
             "GROUP BY lead_agency, open_from_h",
-            [*edge, *params],
+            [*edge.params(), *params],
         ).fetchall()
     size = last - first + 1
     counts: dict[str | None, list[int]] = {}
@@ -332,6 +395,7 @@ def opened_per_hour(
 # ---- (b) open incidents by grade at each hour boundary -----------------------------------------
 
 
+@_snapshot
 def open_by_grade(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -383,6 +447,7 @@ def open_by_grade(
 # ---- (c) time to assign and time to attend by grade --------------------------------------------
 
 
+@_snapshot
 def response_times(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -473,6 +538,7 @@ def _stats(
 # ---- (d) busiest categories and locations; (e) repeat locations ---------------------------------
 
 
+@_snapshot
 def busiest_categories(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -497,9 +563,9 @@ def busiest_categories(
         rows += _totals(conn, "category", "h", after, scope, by_bucket=False)
     for edge in split.edges:
         rows += conn.execute(
-            "SELECT category, count(*) FROM incidents "
-            f"WHERE opened_at >= ? AND opened_at < ? AND {where} GROUP BY category",
-            [*edge, *params],
+            f"SELECT category, count(*) FROM incidents WHERE {edge.sql()} AND {where} "
+            "GROUP BY category",
+            [*edge.params(), *params],
         ).fetchall()
     counts: dict[str | None, int] = {}
     for category, n in rows:
@@ -641,6 +707,7 @@ def _ranked_places(
     )
 
 
+@_snapshot
 def hotspots(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -662,6 +729,7 @@ def hotspots(
     )[0]
 
 
+@_snapshot
 def repeat_locations(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -685,6 +753,7 @@ def repeat_locations(
     )[1]
 
 
+@_snapshot
 def dashboard(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -748,7 +817,8 @@ def dashboard_concurrently(
 
     def run_lane(lane: int) -> list[tuple[int, Any]]:
         conn = connections[lane]
-        return [(g, groups[g](conn)) for g in range(lane, len(groups), lanes)]
+        with _one_snapshot(conn):
+            return [(g, groups[g](conn)) for g in range(lane, len(groups), lanes)]
 
     results: dict[int, Any] = {}
     with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="osc-dashboard") as pool:

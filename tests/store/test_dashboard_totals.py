@@ -5,17 +5,22 @@ worked out here from the events, and `osc-console check` names a total that has 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import from_iso
-from osc_console.models.events import Event
+from osc_console.models.events import Event, event_hash
 from osc_console.models.projection import IncidentState, fold
 from osc_console.services.demo import DemoSpec, seed_store
-from osc_console.services.incidents import IncidentService
+from osc_console.services.incidents import IncidentService, Location
 from osc_console.store import dashboard as dash
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
+from tests.conftest import knife_incident
 from tests.store.test_dashboard import _hour, _in, _visible
 
 NOW = datetime.now(UTC)
@@ -118,3 +123,45 @@ def test_check_names_a_total_that_no_longer_matches_the_incidents(
     assert len(problems) == 1
     assert problems[0].startswith("projection: dashboard opened total, hour ")
     assert "the incidents give" in problems[0]
+
+
+def test_an_opening_finer_than_a_millisecond_on_the_hour_is_counted_once(
+    tmp_path: Path, police_desk: IncidentService
+) -> None:
+    """A remote workstation may stamp an opening to a tenth of a millisecond; the totals
+    round it to the millisecond, and the part-hours at a period's ends must agree."""
+    opened = police_desk.open_incident(knife_incident(occurred_at="2026-03-10T01:59:59.999Z"))
+    fine = replace(opened.events[0], occurred_at="2026-03-10T01:59:59.9996Z", content_hash="")
+    fine = replace(fine, content_hash=event_hash(fine))
+    with Store.open(tmp_path / "other.db") as other:
+        assert other.apply_remote([fine]).rejected == ()
+        start, end = datetime(2026, 3, 10, 1, 30, tzinfo=UTC), datetime(2026, 3, 10, 3, tzinfo=UTC)
+        per_hour = dash.opened_per_hour(other.conn, start, end, Agency.POLICE)
+        assert per_hour.total == 1
+        top = dash.busiest_categories(other.conn, start, end, Agency.POLICE)
+        assert [(r.name, r.count) for r in top] == [("VAP-WEAPON", 1)]
+        inside = dash.opened_per_hour(
+            other.conn, start, start + timedelta(minutes=20), Agency.POLICE
+        )
+        assert inside.total == 0  # by the millisecond it was opened at 02:00:00.000
+
+
+def test_a_write_between_the_statements_of_a_figure_is_wholly_in_or_out(
+    store: Store, police_desk: IncidentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync writes through its own connection while the dashboard reads: a place counted
+    must still have its details, whatever was committed in between."""
+    once = police_desk.open_incident(knife_incident(location=Location("Only Once Lane")))
+    police_desk.open_incident(knife_incident(location=Location("Leadenhall Street")))
+    reader = store.read_connections(2)[1]
+    count_places = dash._places
+
+    def count_then_someone_edits(*args: object, **kwargs: object) -> object:
+        counted = count_places(*args, **kwargs)  # type: ignore[arg-type]
+        police_desk.update(once.incident.id, {"location": {"text": "Somewhere Else"}})
+        return counted
+
+    monkeypatch.setattr(dash, "_places", count_then_someone_edits)
+    now = datetime.now(UTC)
+    spots = dash.hotspots(reader, now - timedelta(hours=1), now + timedelta(hours=1), Agency.POLICE)
+    assert sorted(s.name or "" for s in spots) == ["Leadenhall Street", "Only Once Lane"]

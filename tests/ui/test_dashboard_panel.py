@@ -291,3 +291,34 @@ def test_newer_figures_take_over_a_redraw_still_in_progress(
     assert panel.figures is week
     assert sum(drawn_per_agency(panel).values()) == week.opened_per_hour.total
     assert panel.tiles["opened"].text() == f"{week.opened_per_hour.total:,}"
+
+
+def test_asking_for_another_period_stops_a_redraw_in_progress(
+    qtbot: QtBot, panel: DashboardPanel, truths: dict[str, Truth]
+) -> None:
+    from osc_console.store import dashboard as dash
+
+    day = dash.dashboard(panel.session.store.conn, END - timedelta(days=1), END, Agency.POLICE)
+    before = panel.figures
+    announced: list[object] = []
+    panel.loaded.connect(lambda: announced.append(panel.figures))
+    panel.show_figures(day)  # first chart drawn; the rest wait for the event loop
+    with qtbot.waitSignal(panel.loaded, timeout=10_000):
+        panel.set_period(END - timedelta(days=3), END)
+    qtbot.wait(50)
+    assert len(announced) == 1  # only the period asked for last was announced
+    assert announced[0] is panel.figures
+    assert panel.figures is not day
+    assert panel.figures is not before
+
+
+def test_a_chart_that_cannot_be_drawn_is_said_in_the_status_line(
+    qtbot: QtBot, panel: DashboardPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise ValueError("no room for the bars")
+
+    monkeypatch.setattr(panel, "_draw_response", broken)
+    panel.reload()
+    qtbot.waitUntil(lambda: "Could not draw" in panel.status.text(), timeout=10_000)
+    assert panel.status.text() == "Could not draw the figures: no room for the bars"

@@ -9,6 +9,7 @@ the operator has already asked for another period is dropped.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ from osc_console.ui.timeline.chart import FlatGridAxis, LondonTimeAxis, paint_pl
 import pyqtgraph as pg  # isort: skip  (after PySide6)
 
 Qt = QtCore.Qt
+log = logging.getLogger(__name__)
 
 PERIODS = (
     ("Last 24 hours", timedelta(hours=24)),
@@ -130,7 +132,7 @@ class DashboardPanel(QtWidgets.QWidget):
                 targets = dash.DEFAULT_TARGETS
         self.targets = targets
         self.figures: dash.Dashboard | None = None
-        self._drawing: dash.Dashboard | None = None
+        self._draw_token = 0
         self.timing: Timing | None = None
         self.start, self.end = self._default_period()
         self.lead_agency: Agency | None = None
@@ -407,6 +409,7 @@ class DashboardPanel(QtWidgets.QWidget):
     def reload(self) -> None:
         self._token += 1
         token = self._token
+        self._draw_token += 1  # a redraw still in progress stops: its figures are stale
         start, end, viewer, lead = self.start, self.end, self.session.agency, self.lead_agency
         targets = self.targets
         lanes = query_lanes()
@@ -436,9 +439,11 @@ class DashboardPanel(QtWidgets.QWidget):
         Each chart is updated, and so painted, in its own pass: the UI thread is never held
         for the whole redraw (painting all five charts at once kept it 54-76 ms; bench/
         dashboard_ui_bench.py). Figures that arrive while older ones are still being drawn
-        take over at once; the older ones stop where they are.
+        take over at once, and asking for another period stops a redraw in progress: the
+        older ones stop where they are. A step that fails says so in the status line.
         """
-        self._drawing = figures
+        self._draw_token += 1
+        drawing = self._draw_token
         categories = self.session.store.reference.categories
 
         def last() -> None:
@@ -465,10 +470,15 @@ class DashboardPanel(QtWidgets.QWidget):
 
         def step(index: int) -> None:
             nonlocal spent
-            if not shiboken6.isValid(self) or self._drawing is not figures:
-                return  # newer figures are being drawn instead
+            if not shiboken6.isValid(self) or self._draw_token != drawing:
+                return  # newer figures are being drawn, or asked for, instead
             started = time.perf_counter()
-            steps[index]()
+            try:
+                steps[index]()
+            except Exception as exc:  # an exception escaping a Qt timer is lost: say it
+                log.exception("the dashboard could not draw its figures")
+                self.status.setText(f"Could not draw the figures: {exc}")
+                return
             spent += time.perf_counter() - started
             if index + 1 < len(steps):
                 QtCore.QTimer.singleShot(0, self, lambda: step(index + 1))
