@@ -27,6 +27,7 @@ import itertools
 
 from osc_console.models.agencies import Agency
 from osc_console.models.users import Role, User
+from osc_console.runtime import settle_after_start_up
 from osc_console.services.demo import DemoSpec, seed_store
 from osc_console.store.event_store import Store
 
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         count = store.execute_read("SELECT count(*) FROM incidents")[0][0]
         session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
         session.sign_in(User("Duty Manager", Agency.POLICE, Role.DISPATCHER))
+        settle_after_start_up()  # as the console does once its window is up
         panel = DashboardPanel(session)
         panel.resize(1600, 1000)
         panel.show()

@@ -10,8 +10,10 @@ the chart and painting it once (a synchronous repaint of the plot). The figure t
 for is the sum: under 200 ms to first paint. In the console the incident's events are
 already held by its detail panel (its Log tab) when the Timeline chart tab is opened, so
 what an operator waits for there is the layout and the paint ("chart of an incident already
-shown"); the sum is the stricter figure, from the store. Importing pyqtgraph, paid once per
-session, is timed separately. It also times a redraw after one more entry and a zoom step
+shown"); the sum is the stricter figure, from the store. The chart is built once per detail
+panel: opening another incident while the tab shows reads, lays out and paints into the
+chart already built, which is timed too. Importing pyqtgraph, paid once per session, is
+timed separately. It also times a redraw after one more entry and a zoom step
 (each a full repaint), the "redraws smoothly" part. Best of ``--repeat`` runs, in milliseconds.
 """
 
@@ -32,6 +34,7 @@ from osc_console.models.agencies import Agency
 from osc_console.models.clock import to_iso
 from osc_console.models.events import Author, EventDraft
 from osc_console.models.payloads import Kind
+from osc_console.runtime import settle_after_start_up
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store import queries
 from osc_console.store.event_store import Store
@@ -106,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--default-gc",
+        action="store_true",
+        help="keep CPython's garbage-collector settings (the console tunes them at start-up)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -121,18 +129,21 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "t.db") as store:
         incident_id = fill(store, args.events)
+        other_id = fill(store, args.events)  # a second one, to switch the chart between
         viewer = Agency.POLICE
         held = store.execute_read(
             "SELECT count(*) FROM events WHERE incident_id = ?", [incident_id]
         )
         print(f"incident with {held[0][0]:,} events")
+        if not args.default_gc:
+            settle_after_start_up()  # as the console does once its window is up
 
         # Wall time, and CPU time (process_time): on a shared, loaded machine the second shows
         # the work itself, the first what a user of that machine would wait.
         parts = ("read", "layout", "paint", "shown", "total")
         wall: dict[str, list[float]] = {k: [] for k in parts}
         cpu: dict[str, list[float]] = {k: [] for k in parts}
-        charts = []
+        charts: list[TimelineChart] = []
         for _ in range(args.repeat):
             t0, c0 = time.perf_counter(), time.process_time()
             state = store.incident(incident_id)
@@ -156,11 +167,26 @@ def main(argv: list[str] | None = None) -> int:
             }.items():
                 wall[name].append(([t0, t1, t2, t3][b] - [t0, t1, t2, t3][a]) * 1000)
                 cpu[name].append(([c0, c1, c2, c3][b] - [c0, c1, c2, c3][a]) * 1000)
+            for earlier in charts:
+                earlier.close()  # one chart on screen, as in the console
             charts.append(chart)
         chart = charts[-1]
-        for other in charts[:-1]:
-            other.close()
         assert chart.data is not None
+
+        # The console builds the chart once per detail panel and redraws it for each incident
+        # opened while its tab shows: read, lay out, set the data, paint.
+        again: list[float] = []
+        again_cpu: list[float] = []
+        for n in range(args.repeat * 2):
+            shown_id = other_id if n % 2 == 0 else incident_id
+            t0, c0 = time.perf_counter(), time.process_time()
+            state = store.incident(shown_id)
+            events = queries.timeline(store.conn, shown_id, viewer)
+            chart.set_data(build_timeline([(state, events)], store.reference, datetime.now(UTC)))
+            app.processEvents()
+            chart.plot.viewport().repaint()
+            again.append((time.perf_counter() - t0) * 1000)
+            again_cpu.append((time.process_time() - c0) * 1000)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"  {'':38} {'wall':>8} {'cpu':>8}")
         print(f"  {'pyqtgraph import (once per session)':38} {import_ms:8.1f}")
@@ -174,10 +200,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label:38} {min(wall[name]):8.1f} {min(cpu[name]):8.1f} ms")
         total = min(wall["total"])
         verdict = "within" if total < 200 else "OVER"
-        print(f"  open to first paint, wall: {total:.1f} ms ({verdict} the 200 ms budget)")
+        print(
+            f"  open to first paint, first time in a session (chart built), wall: {total:.1f} ms "
+            f"({verdict} the 200 ms budget)"
+        )
+        best_again = min(again)
+        verdict = "within" if best_again < 200 else "OVER"
+        print(
+            f"  open another incident in the chart (read, lay out, paint), wall: "
+            f"{best_again:.1f} ms, cpu {min(again_cpu):.1f} ms, median of "
+            f"{len(again)} {sorted(again)[len(again) // 2]:.1f} ms ({verdict} the 200 ms budget)"
+        )
 
         state = store.incident(incident_id)
         events = queries.timeline(store.conn, incident_id, viewer)
+        chart.set_data(build_timeline([(state, events)], store.reference, datetime.now(UTC)))
 
         def redraw() -> float:
             t0 = time.perf_counter()

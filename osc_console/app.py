@@ -12,6 +12,7 @@ from osc_console.config import parse_realm, workstation_code
 from osc_console.models.errors import ValidationError
 from osc_console.models.users import Role, make_user
 from osc_console.paths import data_dir, store_path, window_settings_path
+from osc_console.runtime import settle_after_start_up
 from osc_console.store.event_store import Store
 
 
@@ -66,6 +67,8 @@ def run_console(args: argparse.Namespace) -> int:
         switcher = RealmSwitcher(settings, server=server)
         switcher.adopt(window)
         window.show()
+        # Once the operator has the console: rare, short garbage collections from then on.
+        QtCore.QTimer.singleShot(2000, settle_after_start_up)
         if sync is not None:
             # After the first paint: the operator sees the queue before any network work.
             QtCore.QTimer.singleShot(0, sync.start)
