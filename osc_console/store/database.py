@@ -106,8 +106,14 @@ def open_database(path: Path, realm: str) -> sqlite3.Connection:
                 )
         if version < LATEST_VERSION:
             migrate(conn, version)
-        if conn.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone() is None:
-            conn.execute("INSERT INTO meta (key, value) VALUES ('realm', ?)", (realm,))
+        # Another process opening the same new file at the same moment may name the realm
+        # first: naming it is one atomic step, and whoever named it, it must be this realm.
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('realm', ?)", (realm,))
+        stored = conn.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone()
+        if stored[0] != realm:
+            raise StoreError(
+                f"{path} holds realm {stored[0]!r}, not {realm!r}; nothing was changed"
+            )
     except sqlite3.Error as exc:
         conn.close()
         raise _opening_error(path, exc) from exc

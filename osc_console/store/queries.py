@@ -17,6 +17,7 @@ from osc_console.models.agencies import Agency, visibilities_for
 from osc_console.models.clock import to_iso
 from osc_console.models.events import Event
 from osc_console.models.incident import AGEING_TARGET_MINUTES, DEFAULT_AGEING_MINUTES
+from osc_console.models.payloads import Kind
 from osc_console.store import rows
 
 
@@ -245,11 +246,14 @@ def timeline(conn: sqlite3.Connection, incident_id: str, viewer: Agency) -> list
     visible = [v.value for v in visibilities_for(viewer)]
     sql = (
         f"{rows.SELECT_EVENT} WHERE incident_id = ? AND visibility IN "
-        f"({', '.join('?' for _ in visible)}) "
-        # The opening first, then clock order: the same order the projection folds in.
-        "ORDER BY kind != 'incident.opened', hlc, workstation, id"
+        f"({', '.join('?' for _ in visible)}) ORDER BY hlc, workstation, id"
     )
-    return [rows.row_event(r) for r in conn.execute(sql, [incident_id, *visible])]
+    found = conn.execute(sql, [incident_id, *visible]).fetchall()
+    # The opening first, then clock order: the same order the projection folds in. The index
+    # gives clock order; a stable sort moving the opening forward is cheaper than SQLite
+    # sorting every row, payload and all, on both keys.
+    found.sort(key=lambda row: row[3] != Kind.INCIDENT_OPENED)
+    return [rows.row_event(r) for r in found]
 
 
 @dataclass(frozen=True, slots=True)
