@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             again_cpu.append((time.process_time() - c0) * 1000)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"  {'':38} {'wall':>8} {'cpu':>8}")
-        print(f"  {'pyqtgraph import (once per session)':38} {import_ms:8.1f}")
+        print(f"  {'pyqtgraph import (loaded ahead, off the UI thread)':38} {import_ms:8.1f}")
         for name, label in (
             ("read", "read incident + timeline from store"),
             ("layout", "lay out lanes, markers, bars"),
