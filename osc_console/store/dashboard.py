@@ -753,7 +753,6 @@ def repeat_locations(
     )[1]
 
 
-@_snapshot
 def dashboard(
     conn: sqlite3.Connection,
     period_start_utc: datetime,
@@ -765,17 +764,14 @@ def dashboard(
     repeat_min: int = 3,
 ) -> Dashboard:
     """Every figure of the dashboard tab for one period, viewer and lead agency."""
-    args = (conn, period_start_utc, period_end_utc, viewer, lead_agency)
-    top_places, repeats = _ranked_places(*args, repeat_min=repeat_min)
-    return Dashboard(
-        start=period_start_utc,
-        end=period_end_utc,
-        opened_per_hour=opened_per_hour(*args),
-        open_by_grade=open_by_grade(*args),
-        response=response_times(*args, targets=targets),
-        categories=busiest_categories(*args),
-        hotspots=top_places,
-        repeats=repeats,
+    return dashboard_concurrently(
+        [conn],
+        period_start_utc,
+        period_end_utc,
+        viewer,
+        lead_agency,
+        targets=targets,
+        repeat_min=repeat_min,
     )
 
 
@@ -791,11 +787,12 @@ def dashboard_concurrently(
 ) -> Dashboard:
     """The same figures as :func:`dashboard`, its queries spread over several connections.
 
-    SQLite runs a query without holding Python's lock, so the two heavy groups (response
-    times; the places) and the light one (everything added up from the running totals) go
-    on separate threads, each with its own connection to the same file (WAL readers do not
-    block one another or the writer). Each connection is used by one thread at a time. With
-    two connections the light group follows the response times; with one, all take turns.
+        SQLite runs a query without holding Python's lock, so the two heavy groups (response
+        times; the places) and the light one (everything added up from the running totals) go
+        on separate threads, each with its own connection to the same file (WAL readers do not
+        block one another or the writer). Each connection is used by one thread at a time. With
+        two connections the light group follows the response times; with one, all run in turn on
+    the calling thread (which is all :func:`dashboard` does).
     """
     if not connections:
         raise ValueError("give at least one connection")
@@ -821,9 +818,12 @@ def dashboard_concurrently(
             return [(g, groups[g](conn)) for g in range(lane, len(groups), lanes)]
 
     results: dict[int, Any] = {}
-    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="osc-dashboard") as pool:
-        for done in pool.map(run_lane, range(lanes)):
-            results.update(done)
+    if lanes == 1:
+        results.update(run_lane(0))  # one connection: no thread to hand it to
+    else:
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="osc-dashboard") as pool:
+            for done in pool.map(run_lane, range(lanes)):
+                results.update(done)
     per_hour, open_now, categories = results[2]
     top_places, repeats = results[1]
     return Dashboard(
