@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,6 +60,36 @@ def _hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def _drawn_per_hour(result: dash.HourlySeries) -> Counter[tuple[datetime, str | None]]:
+    """The figures as (UTC hour, series key) -> count, hours with none left out."""
+    got: Counter[tuple[datetime, str | None]] = Counter()
+    for series in result.series:
+        for hour, n in zip(result.hours, series.counts, strict=True):
+            if n:
+                got[(hour.astimezone(UTC), series.key)] = n
+    return got
+
+
+def _opened_per_hour(period: list[IncidentState]) -> Counter[tuple[datetime, str | None]]:
+    return Counter((_hour(from_iso(s.opened_at)), s.value("lead_agency")) for s in period)
+
+
+def _open_at(
+    visible: list[IncidentState], grade: str | None, boundaries: Iterable[datetime]
+) -> tuple[int, ...]:
+    """Incidents of a grade open at each boundary: opened before it, not closed by it."""
+    return tuple(
+        sum(
+            1
+            for s in visible
+            if s.value("grade") == grade
+            and from_iso(s.opened_at) < b
+            and not (s.closed_at is not None and from_iso(s.closed_at) <= b)
+        )
+        for b in boundaries
+    )
+
+
 def _nearest_rank(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1]
@@ -68,16 +98,8 @@ def _nearest_rank(values: list[float], pct: float) -> float:
 @pytest.mark.parametrize("viewer", [Agency.POLICE, Agency.CORPORATION])
 def test_opened_per_hour_by_lead_agency(seeded: Seeded, viewer: Agency) -> None:
     result = dash.opened_per_hour(seeded.store.conn, START, END, viewer)
-    expected: Counter[tuple[datetime, str | None]] = Counter()
-    for s in _visible(seeded.states, viewer):
-        if _in(s, START, END):
-            expected[(_hour(from_iso(s.opened_at)), s.value("lead_agency"))] += 1
-    got: Counter[tuple[datetime, str | None]] = Counter()
-    for series in result.series:
-        for hour, n in zip(result.hours, series.counts, strict=True):
-            if n:
-                got[(hour.astimezone(UTC), series.key)] = n
-    assert got == expected
+    expected = _opened_per_hour([s for s in _visible(seeded.states, viewer) if _in(s, START, END)])
+    assert _drawn_per_hour(result) == expected
     assert result.total == sum(expected.values()) > 100
     assert len(result.hours) == 7 * 24  # one bucket per real hour, the repeated one included
 
@@ -104,17 +126,7 @@ def test_open_by_grade_at_each_hour_boundary(seeded: Seeded) -> None:
     visible = _visible(seeded.states, Agency.POLICE)
     grades = {s.value("grade") for s in visible}
     for grade in grades:
-        expected = tuple(
-            sum(
-                1
-                for s in visible
-                if s.value("grade") == grade
-                and from_iso(s.opened_at) < b
-                and not (s.closed_at is not None and from_iso(s.closed_at) <= b)
-            )
-            for b in boundaries
-        )
-        assert result.of(grade) == expected, grade
+        assert result.of(grade) == _open_at(visible, grade, boundaries), grade
     assert max(result.of("immediate")) > 0
 
 
@@ -284,15 +296,7 @@ def test_periods_off_the_hour_count_exactly(
     period = [s for s in _visible(seeded.states, viewer) if _in(s, start, end)]
 
     per_hour = dash.opened_per_hour(conn, start, end, viewer)
-    expected: Counter[tuple[datetime, str | None]] = Counter(
-        (_hour(from_iso(s.opened_at)), s.value("lead_agency")) for s in period
-    )
-    got: Counter[tuple[datetime, str | None]] = Counter()
-    for series in per_hour.series:
-        for hour, n in zip(per_hour.hours, series.counts, strict=True):
-            if n:
-                got[(hour.astimezone(UTC), series.key)] = n
-    assert got == expected
+    assert _drawn_per_hour(per_hour) == _opened_per_hour(period)
     assert per_hour.hours[0].astimezone(UTC) == _hour(start)
 
     categories = Counter(s.value("category") for s in period)
@@ -303,17 +307,7 @@ def test_periods_off_the_hour_count_exactly(
     open_now = dash.open_by_grade(conn, start, end, viewer)
     visible = _visible(seeded.states, viewer)
     for grade in {s.value("grade") for s in visible}:
-        counts = tuple(
-            sum(
-                1
-                for s in visible
-                if s.value("grade") == grade
-                and from_iso(s.opened_at) < b.astimezone(UTC)
-                and not (s.closed_at is not None and from_iso(s.closed_at) <= b)
-            )
-            for b in open_now.hours
-        )
-        assert open_now.of(grade) == counts, grade
+        assert open_now.of(grade) == _open_at(visible, grade, open_now.hours), grade
 
     places = Counter((s.value("location") or {}).get("text", "").lower() for s in period)
     repeats = dash.repeat_locations(conn, start, end, viewer, min_incidents=2, limit=10_000)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from osc_console.models.agencies import Agency
-from osc_console.models.clock import from_iso
 from osc_console.models.events import Event, event_hash
 from osc_console.models.projection import IncidentState, fold
 from osc_console.services.demo import DemoSpec, seed_store
@@ -21,7 +20,7 @@ from osc_console.store import dashboard as dash
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 from tests.conftest import knife_incident
-from tests.store.test_dashboard import _hour, _in, _visible
+from tests.store.test_dashboard import _drawn_per_hour, _in, _open_at, _opened_per_hour, _visible
 
 NOW = datetime.now(UTC)
 END = NOW.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
@@ -58,15 +57,6 @@ def _edit(store: Store, desk: IncidentService) -> None:
         desk.reopen(s.id, "Caller rang back")
 
 
-def _opened(series: dash.HourlySeries) -> Counter[tuple[datetime, str | None]]:
-    got: Counter[tuple[datetime, str | None]] = Counter()
-    for line in series.series:
-        for hour, n in zip(series.hours, line.counts, strict=True):
-            if n:
-                got[(hour.astimezone(UTC), line.key)] = n
-    return got
-
-
 def test_totals_follow_regrades_new_categories_closes_and_reopens(
     store: Store, police_desk: IncidentService
 ) -> None:
@@ -81,25 +71,15 @@ def test_totals_follow_regrades_new_categories_closes_and_reopens(
     ):
         visible = _visible(states, Agency.POLICE)
         period = [s for s in visible if _in(s, start, end)]
-        expected = Counter((_hour(from_iso(s.opened_at)), s.value("lead_agency")) for s in period)
-        assert _opened(dash.opened_per_hour(conn, start, end, Agency.POLICE)) == expected
+        per_hour = dash.opened_per_hour(conn, start, end, Agency.POLICE)
+        assert _drawn_per_hour(per_hour) == _opened_per_hour(period)
 
         top = dash.busiest_categories(conn, start, end, Agency.POLICE, limit=1000)
         assert {r.name: r.count for r in top} == Counter(s.value("category") for s in period)
 
         open_now = dash.open_by_grade(conn, start, end, Agency.POLICE)
         for grade in {s.value("grade") for s in visible}:
-            counts = tuple(
-                sum(
-                    1
-                    for s in visible
-                    if s.value("grade") == grade
-                    and from_iso(s.opened_at) < b
-                    and not (s.closed_at is not None and from_iso(s.closed_at) <= b)
-                )
-                for b in open_now.hours
-            )
-            assert open_now.of(grade) == counts, grade
+            assert open_now.of(grade) == _open_at(visible, grade, open_now.hours), grade
     assert check_store(store).ok
     # A total that came to 0 is removed, so stores holding the same incidents hold the same
     # totals, whatever order the events reached them in (tests/models/test_fold_properties).
