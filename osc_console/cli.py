@@ -359,13 +359,9 @@ def _check(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from osc_console.models.clock import london_date, now_utc
     from osc_console.models.shifts import parse_shift_date, parse_shift_name
+    from osc_console.reports.files import check_writable
     from osc_console.reports.pdf_pages import ReportError
-    from osc_console.reports.shift_report import (
-        DEFAULT_ROOM,
-        check_writable,
-        write_csv,
-        write_pdf,
-    )
+    from osc_console.reports.shift_report import DEFAULT_ROOM, write_csv, write_pdf
     from osc_console.services.exercise import codeword_of
     from osc_console.services.shifts import build_shift_log, configured_patterns
 
@@ -491,8 +487,8 @@ def _exercise(args: argparse.Namespace) -> int:
 
 def _exercise_report(args: argparse.Namespace) -> int:
     from osc_console.reports.after_action import export
+    from osc_console.reports.files import check_writable
     from osc_console.reports.pdf_pages import ReportError
-    from osc_console.reports.shift_report import check_writable
     from osc_console.services.exercise import after_action_of, exercise_store_path
 
     viewer = parse_agency(getattr(args, "agency", None))

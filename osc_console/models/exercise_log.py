@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +21,7 @@ from osc_console.models.clock import from_iso
 from osc_console.models.events import Event
 from osc_console.models.payloads import EXERCISE_KINDS, Kind
 from osc_console.models.reference import ReferenceData
+from osc_console.models.scenario import format_offset
 from osc_console.models.shift_log import describe, kind_label
 
 DEFAULT_CODEWORD = "EXERCISE EXERCISE EXERCISE"
@@ -49,11 +50,8 @@ class Phase(StrEnum):
 
 
 def exercise_offset(seconds: float) -> str:
-    """Exercise time as planners write it: ``T+04:30`` or ``T+1:04:30``."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"T+{hours}:{minutes:02d}:{secs:02d}" if hours else f"T+{minutes:02d}:{secs:02d}"
+    """Exercise time as planners write it (``T+04:30`` or ``T+1:04:30``), never before T+0."""
+    return format_offset(timedelta(seconds=max(0.0, seconds)))
 
 
 def _order(event: Event) -> tuple[str, str, str]:

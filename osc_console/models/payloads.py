@@ -26,6 +26,7 @@ from osc_console.models.incident import (
     Status,
 )
 from osc_console.models.reference import ReferenceData
+from osc_console.models.scenario import InjectKind
 
 MAX_SUMMARY = 500
 MAX_TEXT = 10_000
@@ -326,7 +327,7 @@ def _flag(value: Any, _: ReferenceData) -> None:
 
 
 def _inject_kind(value: Any, _: ReferenceData) -> None:
-    allowed = ("incident", "log", "message", "methane")
+    allowed = tuple(kind.value for kind in InjectKind)
     if value not in allowed:
         raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
 

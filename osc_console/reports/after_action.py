@@ -5,8 +5,8 @@ what the reader's organisation may see) and writes a PDF for the debrief or a CS
 The exercise's codeword is on every PDF page (top and bottom, in red, above the protective
 marking) and in every CSV row, so no page or excerpt can be mistaken for live records.
 
-Files are written the way shift reports are (temporary file, then moved into place), and
-the PDF with Qt's own writer (QtGui only), so this module may run on a worker thread.
+Files are written as every report is (``reports/files.py``: temporary file, then moved into
+place), and the PDF with Qt's own writer (QtGui only), so this module may run on a worker thread.
 """
 
 from __future__ import annotations
@@ -21,13 +21,9 @@ from typing import Any
 from osc_console.models.agencies import Classification
 from osc_console.models.clock import LONDON, from_iso
 from osc_console.models.exercise_log import AfterActionTimeline, InjectResponse, TimelineRow
+from osc_console.reports.files import atomic_file, write_pdf_file
 from osc_console.reports.pdf_pages import Layout, Page, ReportError, render
-from osc_console.reports.shift_report import (
-    DEFAULT_ROOM,
-    _atomic,
-    _ensure_gui_application,
-    check_writable,
-)
+from osc_console.reports.shift_report import DEFAULT_ROOM
 
 CSV_COLUMNS = (
     "exercise",
@@ -89,7 +85,7 @@ def csv_rows(timeline: AfterActionTimeline) -> Iterator[list[str]]:
 def write_csv(timeline: AfterActionTimeline, path: Path | str) -> Path:
     """The timeline as UTF-8 CSV with a header row (:data:`CSV_COLUMNS`)."""
     target = Path(path)
-    with _atomic(target, "w", encoding="utf-8", newline="") as stream:
+    with atomic_file(target, "w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CSV_COLUMNS)
         writer.writerows(csv_rows(timeline))
@@ -217,13 +213,7 @@ def report_html(timeline: AfterActionTimeline) -> str:
 
 def write_pdf(timeline: AfterActionTimeline, path: Path | str, *, room: str = DEFAULT_ROOM) -> Path:
     """The after-action report as an A4 landscape PDF, the codeword on every page."""
-    target = Path(path)
-    check_writable(target)
-    _ensure_gui_application()
-    data = _render(timeline, room)
-    with _atomic(target, "wb") as stream:
-        stream.write(data)
-    return target
+    return write_pdf_file(path, lambda: _render(timeline, room))
 
 
 def _marking(timeline: AfterActionTimeline) -> str:

@@ -4,7 +4,7 @@ A report gives HTML for its body and says how to draw its header; this module la
 out once (``QTextDocument``), cuts it into pages and draws, on every page, the report's
 header, the page's slice of the body, and the common footer (a rule, who the report is for,
 "Page N of M", and a centred line such as the protective marking). Only QtGui is used, never
-widgets, so a report can be made with no screen (see ``shift_report._ensure_gui_application``).
+widgets, so a report can be made with no screen (see ``files.ensure_gui_application``).
 """
 
 from __future__ import annotations

@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import csv
 import html
-import os
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
 
 from osc_console.models.agencies import Agency, Classification
 from osc_console.models.clock import LONDON, from_iso, local_label, now_utc
 from osc_console.models.shift_log import ShiftEntry, ShiftIncident, ShiftLog, ShiftRecord
-from osc_console.reports.pdf_pages import Layout, Page, Progress, ReportError, render
+from osc_console.reports.files import atomic_file, write_pdf_file
+from osc_console.reports.pdf_pages import Layout, Page, Progress, render
 
 DEFAULT_ROOM = "City of London JCCR"
 EMPTY_SHIFT = "No entries were recorded in this shift."
@@ -50,52 +47,6 @@ CSV_COLUMNS = (
     "visibility",
     "classification",
 )
-
-
-# ---- writing files safely ----------------------------------------------------------------
-
-
-def check_writable(path: Path) -> None:
-    """Raise ReportError unless ``path`` can be created or replaced (checked before any
-    work, so that a long export does not fail at its very end)."""
-    if path.is_dir():
-        raise ReportError(f"{path}: cannot be written (it is a folder)")
-    folder = path.parent
-    if not folder.is_dir():
-        raise ReportError(f"{path}: cannot be written (the folder {folder} does not exist)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ReportError(f"{path}: cannot be written (the folder {folder} is read-only)")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise ReportError(f"{path}: cannot be written (the file is read-only)")
-
-
-@contextmanager
-def _atomic(path: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
-    """A temporary file beside ``path``, moved over it only when writing succeeded.
-
-    The file is created readable by its owner only (mkstemp's 0600): a report carries a
-    protective marking, and who else may read it is the exporter's decision.
-    """
-    check_writable(path)
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(handle, mode, **kwargs) as stream:
-            yield stream
-        os.replace(temp, path)
-    except OSError as exc:
-        _remove(temp)
-        raise ReportError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
-    except BaseException:
-        _remove(temp)
-        raise
-
-
-def _remove(name: str) -> None:
-    with suppress(OSError):
-        os.unlink(name)
 
 
 # ---- CSV ------------------------------------------------------------------------------------
@@ -137,7 +88,7 @@ def write_csv(
     target = Path(path)
     total = len(log.entries)
     lead = [codeword] if codeword else []
-    with _atomic(target, "w", encoding="utf-8", newline="") as stream:
+    with atomic_file(target, "w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow([*(["exercise"] if codeword else []), *CSV_COLUMNS])
         for done, row in enumerate(csv_rows(log), start=1):
@@ -384,23 +335,6 @@ def _sign_off(log: ShiftLog) -> list[str]:
 
 # ---- PDF: pages -------------------------------------------------------------------------------
 
-_APP: Any = None  # the QGuiApplication made here, kept alive for the process
-
-
-def _ensure_gui_application() -> None:
-    """QFont and QTextDocument need a QGuiApplication (Qt's font database lives in it).
-
-    In the console one already exists. The command line has none, and a server or a
-    scheduled export has no screen, so the one made here uses the "offscreen" platform
-    unless the caller chose another: a report needs fonts, never a display.
-    """
-    global _APP  # noqa: PLW0603 - one application per process, made on first need
-    from PySide6.QtGui import QGuiApplication
-
-    if QGuiApplication.instance() is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _APP = QGuiApplication(["osc-console-report"])
-
 
 def write_pdf(
     log: ShiftLog,
@@ -419,13 +353,7 @@ def write_pdf(
     and "Page N of M". ``progress(done, total)`` is called as pages are drawn.
     Raises ReportError naming the path when it cannot be written.
     """
-    target = Path(path)
-    check_writable(target)
-    _ensure_gui_application()
-    data = _render_pdf(log, room, progress, codeword)
-    with _atomic(target, "wb") as stream:
-        stream.write(data)
-    return target
+    return write_pdf_file(path, lambda: _render_pdf(log, room, progress, codeword))
 
 
 def _render_pdf(

@@ -17,10 +17,10 @@ from osc_console.models.agencies import Agency
 from osc_console.models.events import Author
 from osc_console.models.shift_log import ShiftLog
 from osc_console.models.shifts import DEFAULT_PATTERNS
+from osc_console.reports.pdf_pages import ReportError
 from osc_console.reports.shift_report import (
     CSV_COLUMNS,
     EMPTY_SHIFT,
-    ReportError,
     write_csv,
     write_pdf,
 )
