@@ -11,7 +11,7 @@ carry the exercise clock's reading and speed, and each released inject is record
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -100,7 +100,6 @@ class ExerciseStatus:
     ended_at: str | None = None
     ended_by: str | None = None
     emergency: bool = False
-    last_event: str | None = None  # id of the newest exercise event: has anything changed?
 
     @property
     def slug(self) -> str:
@@ -202,7 +201,6 @@ def exercise_status(realm: str, events: Iterable[Event]) -> ExerciseStatus:
         messages=tuple(messages),
         marks=tuple(marks),
         injects_released=len(released),
-        last_event=lifecycle[-1].id if lifecycle else None,
         **values,
     )
 
@@ -280,7 +278,6 @@ class AfterActionTimeline:
     responses: tuple[InjectResponse, ...]
     rows: tuple[TimelineRow, ...]
     withheld: int = 0
-    control_workstations: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def responded(self) -> list[InjectResponse]:
@@ -389,4 +386,4 @@ def after_action_timeline(
                 mark=marks.get(event.id, ""),
             )
         )
-    return AfterActionTimeline(status, viewer, tuple(responses), tuple(rows), withheld, control)
+    return AfterActionTimeline(status, viewer, tuple(responses), tuple(rows), withheld)

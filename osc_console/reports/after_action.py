@@ -280,7 +280,7 @@ def export(
         write_csv(timeline, out)
     else:
         raise ReportError(f"{out}: format must be pdf or csv, not {fmt!r}")
-    answered = len([r for r in timeline.responses if r.seconds is not None])
+    answered = len(timeline.responded)
     data = {"path": str(out), "format": fmt, **timeline.to_dict()}
     text = (
         f"{timeline.status.codeword} — after-action report of {timeline.status.realm}: "

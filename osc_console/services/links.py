@@ -25,8 +25,3 @@ def incident_group_timelines(
             continue
         found.append((state, queries.timeline(store.conn, member, viewer)))
     return found
-
-
-def linked_summaries(store: Store, incident_id: str, viewer: Agency) -> list[IncidentState]:
-    """The other incidents of the group, for the detail's "Linked" list."""
-    return [s for s, _ in incident_group_timelines(store, incident_id, viewer)[1:] if s]

@@ -319,8 +319,7 @@ class Store:
         batch = list(incoming)
         if not batch:
             if meta:
-                with self._write():
-                    self._set_meta(meta)
+                self.set_meta(meta)
             return ApplyResult()
         return self._commit(self._prepare(batch), meta)
 

@@ -85,18 +85,6 @@ class PullPage:
     server_time: str = ""
     high_water: int = 0
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "events": [
-                {**p.event.to_wire(), "seq": p.seq, "received_at": p.received_at}
-                for p in self.events
-            ],
-            "next": self.next,
-            "more": self.more,
-            "server_time": self.server_time,
-            "high_water": self.high_water,
-        }
-
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> PullPage:
         pulled = tuple(
