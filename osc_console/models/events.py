@@ -83,11 +83,15 @@ def canonical_json(value: Any) -> str:
     )
 
 
-def canonical_event_json(event: Event, payload_json: str | None = None) -> str:
+def canonical_event_json(
+    event: Event, payload_json: str | None = None, *, content_hash: str | None = None
+) -> str:
     """``canonical_json(event.hashed_fields())``, assembled without building the dict.
 
     The payload's canonical JSON can be passed in so that a store encoding it for its own row
-    encodes it only once; the hash input is the same text either way (tests prove it).
+    encodes it only once; the hash input is the same text either way (tests prove it). With
+    ``content_hash`` it is ``canonical_json(event.to_wire())`` instead: the wire form, the hash
+    in its sorted place, so a server checking an event's hash stores the same text as its body.
     """
     if payload_json is None:
         payload_json = canonical_json(event.payload)
@@ -96,10 +100,13 @@ def canonical_event_json(event: Event, payload_json: str | None = None) -> str:
     s = _string
     incident_id = event.incident_id
     prev_hash = event.prev_hash
+    sealed_by = "" if content_hash is None else f'"content_hash":{s(content_hash)},'
     # One f-string (a single BUILD_STRING) rather than a join over a tuple of parts.
     return (
         f'{{"actor":{s(event.actor)},"agency":{s(event.agency)},"base":{base},'
-        f'"classification":{s(event.classification)},"device_seq":{int(event.device_seq)},'
+        f'"classification":{s(event.classification)},'
+        f"{sealed_by}"
+        f'"device_seq":{int(event.device_seq)},'
         f'"hlc":{s(event.hlc)},"id":{s(event.id)},'
         f'"incident_id":{"null" if incident_id is None else s(incident_id)},'
         f'"kind":{s(event.kind)},"occurred_at":{s(event.occurred_at)},"payload":{payload_json},'

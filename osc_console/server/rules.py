@@ -15,7 +15,7 @@ from typing import Any
 
 from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.errors import ValidationError
-from osc_console.models.events import Event, canonical_json, event_hash
+from osc_console.models.events import Event, canonical_event_json, canonical_json, event_hash
 from osc_console.models.payloads import EXERCISE_KINDS, check_realm, is_known, validate_payload
 from osc_console.models.reference import ReferenceData
 
@@ -93,7 +93,9 @@ def check_event(index: int, data: Any, caller: Caller, reference: ReferenceData)
         return Checked(
             index, event_id, event, "", "content hash does not match the event (changed?)"
         )
-    body = canonical_json(event.to_wire())
+    # The wire form is the hash input with the hash in its sorted place: one encoding of
+    # the payload serves both the check and the stored body.
+    body = canonical_event_json(event, payload_json, content_hash=event.content_hash)
     if event.realm != caller.realm:
         return Checked(
             index,

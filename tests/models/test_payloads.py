@@ -628,6 +628,8 @@ def test_the_fast_hash_is_the_hash_of_the_canonical_json(
         prev_hash="f" * 64,
     )
     assert canonical_event_json(sealed) == canonical_json(sealed.hashed_fields())
+    wire = canonical_event_json(sealed, content_hash=sealed.content_hash)
+    assert wire == canonical_json(sealed.to_wire())
     assert sealed.content_hash == content_hash(sealed.hashed_fields()) == event_hash(sealed)
     travelled = Event.from_wire(json.loads(json.dumps(sealed.to_wire(), ensure_ascii=True)))
     assert travelled.computed_hash() == sealed.content_hash
