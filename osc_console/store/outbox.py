@@ -75,6 +75,12 @@ def refused(store: Store) -> list[RefusedEntry]:
     return [RefusedEntry(*r) for r in found]
 
 
+def refused_count(store: Store) -> int:
+    return int(
+        store.conn.execute("SELECT count(*) FROM outbox WHERE state = 'rejected'").fetchone()[0]
+    )
+
+
 def synced_hashes(store: Store) -> list[str]:
     """Content hashes of every event the server should also hold: all but the outbox's."""
     return [

@@ -293,6 +293,7 @@ class SyncEngine:
         while not self._stop.is_set():
             batch = outbox.pending(store, self.push_batch)
             if not batch:
+                self._stuck = ""  # everything went, or was refused: nothing waits
                 break
             token = self._token()
             self._update(status=SyncStatus.SYNCING)
@@ -323,10 +324,6 @@ class SyncEngine:
                     else ""
                 )
                 break
-        else:
-            return acked_total
-        if not outbox.pending(store, 1):
-            self._stuck = ""
         return acked_total
 
     # ---- pull ------------------------------------------------------------------------------
@@ -454,8 +451,7 @@ class SyncEngine:
         self._update(alarms=alarms)
 
     def _refresh_counts(self, store: Store) -> None:
-        refused = len(outbox.refused(store))
-        self._update(pending=store.pending_count(), refused=refused)
+        self._update(pending=store.pending_count(), refused=outbox.refused_count(store))
 
     def _observe_server_time(self, server_time: str) -> None:
         if not server_time:
