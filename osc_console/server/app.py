@@ -196,7 +196,6 @@ def create_app(service: SyncService) -> FastAPI:
         authorization: str | None = Header(default=None),
     ) -> Response:
         caller = await run_in_threadpool(service.authenticate, authorization)
-        service.check_pull(caller, realm, after, limit)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         cursor = after

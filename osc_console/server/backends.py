@@ -20,9 +20,7 @@ def open_backend(url: str | None, default_dir: Path) -> Backend:
 
         return PostgresBackend(url)
     if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not url.removeprefix("sqlite:///").startswith("/"):
-            path = Path(url.removeprefix("sqlite:///")).expanduser()
+        path = Path(url.removeprefix("sqlite:///")).expanduser()
     elif "://" in url:
         raise StorageError(
             f"{url.split('://', 1)[0]}:// is not a known database; "

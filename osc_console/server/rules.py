@@ -84,9 +84,7 @@ def check_event(index: int, data: Any, caller: Caller, reference: ReferenceData)
     event_id = str(data.get("id", "")) if isinstance(data, Mapping) else ""
     try:
         event = Event.from_wire(data)
-    except ValidationError as exc:
-        return Checked(index, event_id, None, "", f"invalid event: {exc}")
-    except (TypeError, ValueError, KeyError) as exc:
+    except (ValidationError, TypeError, ValueError, KeyError) as exc:
         return Checked(index, event_id, None, "", f"invalid event: {exc}")
     payload_json = canonical_json(event.payload)
     if event_hash(event, payload_json) != event.content_hash:

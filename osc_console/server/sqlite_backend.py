@@ -38,23 +38,20 @@ class _SqliteWrite(WriteTransaction):
         self.conn = conn
 
     def held(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-        found: dict[str, tuple[str, int]] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for event_id, digest, seq in self.conn.execute(
-                f"SELECT id, content_hash, seq FROM events WHERE id IN ({marks})", chunk
-            ):
-                found[event_id] = (digest, seq)
-        return found
+        return self._by_id("SELECT id, content_hash, seq FROM events", ids)
 
     def quarantined(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        found: dict[str, tuple[str, str]] = {}
+        return self._by_id("SELECT id, content_hash, reason FROM quarantine", ids)
+
+    def _by_id(self, select: str, ids: Sequence[str]) -> dict[str, Any]:
+        """``select``'s rows for these ids, as id -> (the other two columns)."""
+        found: dict[str, Any] = {}
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for event_id, digest, reason in self.conn.execute(
-                f"SELECT id, content_hash, reason FROM quarantine WHERE id IN ({marks})", chunk
+            for event_id, first, second in self.conn.execute(
+                f"{select} WHERE id IN ({marks})", chunk
             ):
-                found[event_id] = (digest, reason)
+                found[event_id] = (first, second)
         return found
 
     def heads(self, realm: str, workstations: Sequence[str]) -> dict[str, Head]:
