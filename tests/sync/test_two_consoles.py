@@ -6,12 +6,14 @@ from pathlib import Path
 
 from osc_console.models.agencies import Agency, Visibility
 from osc_console.server.service import SyncService
+from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
 from tests.conftest import knife_incident
 from tests.sync.harness import (
     ServerThread,
     Workstation,
+    add_users,
     check_invariants,
     http,
     make_workstation,
@@ -88,7 +90,7 @@ def test_pushing_the_same_outbox_twice_changes_nothing(
     police.close()
 
 
-def test_a_second_store_pointing_at_a_new_server_starts_its_cursor_afresh(
+def test_a_store_pointing_at_a_new_server_starts_its_cursor_afresh(
     tmp_path: Path, server: ServerThread
 ) -> None:
     police, council = _stations(tmp_path, server)
@@ -99,5 +101,36 @@ def test_a_second_store_pointing_at_a_new_server_starts_its_cursor_afresh(
         keys = [k for (k,) in store.execute_read("SELECT key FROM meta WHERE key LIKE 'sync.%'")]
         assert len(keys) == 1
         assert outbox.cursor(store, keys[0].removeprefix("sync.cursor.")) == 1
+    first_key = keys[0]
+
+    # The room moves to a new server, whose log starts again at 1 with other events: the
+    # same store must read that log from its start, keeping the old server's cursor apart.
+    second = SyncService(SqliteBackend(tmp_path / "second-server.db"))
+    add_users(second, ("alice", Agency.POLICE), ("bob", Agency.CORPORATION))
+    running = ServerThread(second).start()
+    try:
+        elsewhere = make_workstation(
+            tmp_path, "CR7", Agency.POLICE, http(running.url), user="alice"
+        )
+        moved = elsewhere.desk.open_incident(knife_incident(visibility=Visibility.JOINT))
+        elsewhere.engine.sync_once()
+        moved_council = make_workstation(
+            tmp_path, "CC1", Agency.CORPORATION, http(running.url), user="bob"
+        )
+        moved_council.engine.sync_once()
+        with Store.open(council.path) as store:
+            keys = [
+                k for (k,) in store.execute_read("SELECT key FROM meta WHERE key LIKE 'sync.%'")
+            ]
+            assert len(keys) == 2
+            (new_key,) = set(keys) - {first_key}
+            assert outbox.cursor(store, first_key.removeprefix("sync.cursor.")) == 1
+            assert outbox.cursor(store, new_key.removeprefix("sync.cursor.")) == 1
+            assert store.incident(moved.incident.id) is not None  # read from seq 1
+        elsewhere.close()
+        moved_council.close()
+    finally:
+        running.stop()
+        second.backend.close()
     police.close()
     council.close()
