@@ -19,7 +19,6 @@ and otherwise from :data:`DEFAULT_PATTERNS`. Names are lower case, a letter firs
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from osc_console.models.clock import LONDON
 from osc_console.models.errors import ValidationError
+from osc_console.models.settings_file import read_settings
 
 SHIFTS_FILE = "shifts.toml"
 SHIFT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -172,13 +172,8 @@ def load_patterns(config_dir: Path) -> tuple[ShiftPattern, ...]:
     the file and the fault rather than falling back: a wrong roster would mislabel reports.
     """
     path = config_dir / SHIFTS_FILE
-    if not path.is_file():
-        return DEFAULT_PATTERNS
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValidationError("shifts", f"{path} cannot be read: {exc}") from None
-    return parse_patterns(data, str(path))
+    data = read_settings(path, "shifts")
+    return DEFAULT_PATTERNS if data is None else parse_patterns(data, str(path))
 
 
 def parse_patterns(data: object, source: str = SHIFTS_FILE) -> tuple[ShiftPattern, ...]:

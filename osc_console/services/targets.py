@@ -18,12 +18,12 @@ a target silently ignored would make a board read the wrong share met.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 from osc_console.models.errors import ValidationError
 from osc_console.models.incident import Grade
+from osc_console.models.settings_file import read_settings
 from osc_console.paths import config_dir
 from osc_console.store.dashboard import DEFAULT_TARGETS, ResponseTarget
 
@@ -69,13 +69,8 @@ def parse_targets(data: object, source: str = TARGETS_FILE) -> dict[str, Respons
 def load_targets(folder: Path) -> Mapping[str, ResponseTarget]:
     """The targets of ``folder/targets.toml``, else :data:`DEFAULT_TARGETS`."""
     path = folder / TARGETS_FILE
-    if not path.is_file():
-        return DEFAULT_TARGETS
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValidationError("targets", f"{path} cannot be read: {exc}") from None
-    return parse_targets(data, str(path))
+    data = read_settings(path, "targets")
+    return DEFAULT_TARGETS if data is None else parse_targets(data, str(path))
 
 
 def configured_targets() -> Mapping[str, ResponseTarget]:
