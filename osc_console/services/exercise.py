@@ -206,10 +206,7 @@ class ExerciseRun:
         if status.phase is Phase.NOT_STARTED:
             return run
         if status.phase is Phase.ENDED:
-            raise ExerciseError(
-                f"exercise {scenario.slug} has ended ({status.ended_reason}); "
-                "play the scenario again under a new slug"
-            )
+            raise _has_ended(scenario.slug, status.ended_reason)
         if status.scenario != scenario.name or status.injects_total != len(scenario.injects):
             raise ExerciseError(
                 f"exercise {scenario.slug} was started from another scenario "
@@ -253,12 +250,9 @@ class ExerciseRun:
         """
         if self.state is not RunState.READY:
             raise ExerciseError(f"the exercise has already been started ({self.state.value})")
-        held = exercise_status(self.scenario.realm, self._exercise_events())
+        held = status_of(self.store)
         if held.phase is Phase.ENDED:
-            raise ExerciseError(
-                f"exercise {self.scenario.slug} has ended ({held.ended_reason}); "
-                "play the scenario again under a new slug"
-            )
+            raise _has_ended(self.scenario.slug, held.ended_reason)
         if held.phase is not Phase.NOT_STARTED:
             raise ExerciseError(
                 f"exercise {self.scenario.slug} was already started in {self.store.path}; "
@@ -313,12 +307,10 @@ class ExerciseRun:
         if self.state is RunState.STOPPED:
             return self.summary()
         why = reason.strip() or ("real emergency" if emergency else "stopped")
-        if self.state is not RunState.READY and self.store.exercise_ended() is None:
-            self._base = self.elapsed()
-            self._anchor = None
-            self._record(Kind.EXERCISE_STOPPED, reading=self._base, reason=why, emergency=emergency)
         self._base = self.elapsed()
         self._anchor = None
+        if self.state is not RunState.READY and self.store.exercise_ended() is None:
+            self._record(Kind.EXERCISE_STOPPED, reading=self._base, reason=why, emergency=emergency)
         self.state = RunState.STOPPED
         self.stop_reason = why
         return self.summary()
@@ -330,9 +322,6 @@ class ExerciseRun:
         if not text.strip():
             raise ExerciseError("the message is empty")
         return self._record(Kind.EXERCISE_MESSAGE, text=text.strip(), inject=None)
-
-    def _exercise_events(self) -> list[Event]:
-        return exercise_events(self.store.conn)
 
     def _record(
         self,
@@ -547,6 +536,12 @@ def _positive(speed: float) -> float:
 
 
 # ---- what every console reads ---------------------------------------------------------------
+
+
+def _has_ended(slug: str, reason: str | None) -> ExerciseError:
+    return ExerciseError(
+        f"exercise {slug} has ended ({reason}); play the scenario again under a new slug"
+    )
 
 
 def status_of(store: Store) -> ExerciseStatus:
