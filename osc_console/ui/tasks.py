@@ -93,6 +93,11 @@ class DbWorker(QtCore.QObject):
     def pending(self) -> int:
         return self._pending
 
+    @property
+    def closed(self) -> bool:
+        """Shut down: nothing more can be submitted."""
+        return self._closed
+
     def shutdown(self) -> None:
         """Finish queued work, then stop the thread (called before the store is closed)."""
         self._closed = True

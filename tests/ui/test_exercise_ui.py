@@ -532,3 +532,17 @@ def test_with_a_server_the_joined_exercise_syncs_as_its_own_realm(
     qtbot.waitUntil(lambda: joined.sync.engine.running, timeout=3000)  # started after paint
     switcher.shutdown()
     assert not joined.sync.engine.running
+
+
+def test_a_watcher_stops_once_its_console_is_closing(
+    qtbot: QtBot, open_session: Callable[..., ConsoleSession]
+) -> None:
+    """The poll timer must not ask a database worker that has shut down (it raised)."""
+    from osc_console.ui.exercise.watcher import ExerciseWatcher
+
+    session = open_session(User("Player One", Agency.POLICE, Role.DISPATCHER))
+    watcher = ExerciseWatcher(session)
+    qtbot.waitUntil(lambda: watcher.status is not None, timeout=5000)
+    session.worker.shutdown()
+    watcher.poll()  # as its timer would, two seconds later
+    assert not watcher._timer.isActive()

@@ -42,6 +42,9 @@ class ExerciseWatcher(QtCore.QObject):
             self.poll()
 
     def poll(self) -> None:
+        if self.session.worker.closed:  # the console is closing: nothing more to watch
+            self.stop()
+            return
         if self._busy:
             return
         self._busy = True
