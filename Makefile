@@ -37,5 +37,8 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/store_bench.py
 
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

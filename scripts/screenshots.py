@@ -75,7 +75,7 @@ def main() -> None:
     incident = busiest_open_incident(store)
 
     if "timeline" in args.shots or "dashboard" in args.shots:
-        from screenshots_issue5 import shoot_dashboard, shoot_timeline
+        from chart_shots import shoot_dashboard, shoot_timeline
 
         apply_theme(app, "dark")
         if "timeline" in args.shots:

@@ -73,11 +73,7 @@ def shoot_timeline(
     panel.timeline.setCurrentIndex(model.index(min(decision + 3, model.rowCount() - 1)))
     panel.chart_tab.splitter.setSizes([520, 300])
     settle(app, session)
-    path = out / "timeline.png"
-    panel.grab().save(str(path))
-    panel.close()
-    session.worker.shutdown()
-    return path
+    return _save(panel, session, out / "timeline.png")
 
 
 def shoot_dashboard(
@@ -93,7 +89,11 @@ def shoot_dashboard(
     hour = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     panel.set_period(hour - timedelta(days=7), hour)
     settle(app, session)
-    path = out / "dashboard.png"
+    return _save(panel, session, out / "dashboard.png")
+
+
+def _save(panel: Any, session: Any, path: Path) -> Path:
+    """The panel as drawn, then closed with its session's worker."""
     panel.grab().save(str(path))
     panel.close()
     session.worker.shutdown()
