@@ -41,6 +41,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -49,14 +50,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import psycopg
-from synthetic import WORDS, synthetic_events
+from synthetic import sentence, synthetic_events
 
 from osc_console.models.agencies import Agency
 from osc_console.models.changes import ChangeSet
-from osc_console.models.clock import Stamp, ms_to_iso
-from osc_console.models.events import Author, Event, EventDraft, canonical_json, seal
-from osc_console.models.ids import uuid7
-from osc_console.models.reference import reference_data
+from osc_console.models.events import Author, Event, canonical_json
 from osc_console.server.backends import open_backend
 from osc_console.server.rules import Head
 from osc_console.server.service import SyncService
@@ -227,77 +225,11 @@ def server_row(seq: int, event: Event, received_at: str) -> tuple[Any, ...]:
     )
 
 
-def _text(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize()
-
-
 def chain_events(workstation: str, count: int, seed: int) -> list[Event]:
     """One workstation's chain: incidents opened, assigned and logged, all by that desk."""
-    rng = random.Random(seed)
-    ref = reference_data()
-    places = list(ref.places.values())
-    opening = [c.code for c in ref.opening_categories()]
-    teams = [t.code for t in ref.teams.values() if t.agency is Agency.POLICE]
-    author = Author(f"operator {workstation}", Agency.POLICE, workstation)
-    ms = int(time.time() * 1000) - 86_400_000
-    events: list[Event] = []
-    prev: str | None = None
-    incident_id = ""
-    number = 0
-
-    def add(draft: EventDraft) -> None:
-        nonlocal ms, prev
-        ms += rng.randint(1, 2000)
-        event = seal(
-            draft,
-            author,
-            event_id=uuid7(ms),
-            hlc=str(Stamp(ms, 0)),
-            recorded_at=ms_to_iso(ms),
-            device_seq=len(events) + 1,
-            prev_hash=prev,
-        )
-        prev = event.content_hash
-        events.append(event)
-
-    while len(events) < count:
-        position = len(events) % 12
-        if position == 0:
-            number += 1
-            incident_id = uuid7(ms)
-            place = rng.choice(places)
-            add(
-                EventDraft(
-                    "incident.opened",
-                    {
-                        "ref": f"20260101-{workstation}-{number:04d}",
-                        "summary": _text(rng, 8),
-                        "category": rng.choice(opening),
-                        "source": "999",
-                        "grade": rng.choice(["immediate", "priority", "scheduled", "rwd"]),
-                        "location": {"text": place.name, "lat": place.lat, "lon": place.lon},
-                        "lead_agency": "police",
-                    },
-                    incident_id=incident_id,
-                )
-            )
-        elif position == 1:
-            add(
-                EventDraft(
-                    "assignment.made",
-                    {"assignment_id": uuid7(ms), "team": rng.choice(teams)},
-                    incident_id=incident_id,
-                )
-            )
-        else:
-            add(
-                EventDraft(
-                    "log.added",
-                    {"text": _text(rng, rng.randint(6, 30))},
-                    incident_id=incident_id,
-                )
-            )
-    return events
+    start = datetime.now(UTC) - timedelta(days=1)
+    made = synthetic_events(count // 12 + 1, 10, seed=seed, start=start, workstations=[workstation])
+    return list(islice(made, count))
 
 
 # ---- 1. latency ------------------------------------------------------------------------------
@@ -361,7 +293,7 @@ def bench_latency(folder: Path, entries: int, gap: float) -> None:
                 # A random pause, so that entries do not fall into step with any timer.
                 time.sleep(rng.uniform(0, gap))
                 start = time.perf_counter()
-                logged = desk.add_log(opened.incident.id, _text(rng, rng.randint(6, 30)))
+                logged = desk.add_log(opened.incident.id, sentence(rng, rng.randint(6, 30)))
                 engine_a.kick()
                 local.append(time.perf_counter() - start)
                 latencies.append(wait_for(logged.events[0].id) - start)

@@ -7,7 +7,7 @@ makes simpler ones (an opening, an assignment, log entries) with a realistic tex
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from osc_console.models.agencies import Agency
@@ -34,24 +34,26 @@ _VOCABULARY = (
 WORDS = _VOCABULARY.split()
 
 
-def _text(rng: random.Random, words: int) -> str:
+def sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize()
 
 
 def synthetic_events(
     incidents: int,
     logs_per_incident: int,
+    *,
     seed: int = 7,
     start: datetime | None = None,
     closed_share: float = 0.0,
+    workstations: Sequence[str] = ("CR1", "CR2", "CR3", "CR4", "CR5", "CR6"),
 ) -> Iterator[Event]:
-    """Events for ``incidents`` incidents, each opened, assigned and with log entries."""
+    """Events for ``incidents`` incidents, each opened, assigned and with log entries, by
+    desks chosen at random from ``workstations`` (one desk: one unbroken chain)."""
     rng = random.Random(seed)
     ref = reference_data()
     places = list(ref.places.values())
     opening = [c.code for c in ref.opening_categories()]
     police_teams = [t.code for t in ref.teams.values() if t.agency is Agency.POLICE]
-    workstations = [f"CR{i}" for i in range(1, 7)]
     heads: dict[str, tuple[int, str | None]] = dict.fromkeys(workstations, (0, None))
     ms = int((start or datetime(2026, 1, 1, tzinfo=UTC)).timestamp() * 1000)
     counter = 0
@@ -83,7 +85,7 @@ def synthetic_events(
                 "incident.opened",
                 {
                     "ref": f"{day}-{workstation}-{number + 1:06d}",
-                    "summary": _text(rng, 8),
+                    "summary": sentence(rng, 8),
                     "category": rng.choice(opening),
                     "source": "999",
                     "grade": rng.choice(["immediate", "priority", "scheduled", "rwd"]),
@@ -105,7 +107,9 @@ def synthetic_events(
         for _ in range(logs_per_incident):
             yield make(
                 EventDraft(
-                    "log.added", {"text": _text(rng, rng.randint(6, 30))}, incident_id=incident_id
+                    "log.added",
+                    {"text": sentence(rng, rng.randint(6, 30))},
+                    incident_id=incident_id,
                 ),
                 rng.choice(workstations),
             )
@@ -113,7 +117,7 @@ def synthetic_events(
             yield make(
                 EventDraft(
                     "incident.closed",
-                    {"closing_category": "CL-NOCRIME", "resolution": _text(rng, 6)},
+                    {"closing_category": "CL-NOCRIME", "resolution": sentence(rng, 6)},
                     incident_id=incident_id,
                 ),
                 rng.choice(workstations),
