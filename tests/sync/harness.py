@@ -24,6 +24,7 @@ from osc_console.models.events import Author, Event
 from osc_console.models.projection import fold
 from osc_console.server.app import create_app
 from osc_console.server.passwords import hash_password
+from osc_console.server.rules import Caller
 from osc_console.server.service import SyncService
 from osc_console.server.storage import Backend, ServerUser
 from osc_console.services.incidents import IncidentService
@@ -160,6 +161,12 @@ def make_workstation(
 
 # scrypt at full cost takes ~40 ms a sign-in; these tests sign in thousands of times.
 FAST_HASH = hash_password(PASSWORD, cost=2**4)
+
+
+def signed_in(service: SyncService, user: str, workstation: str, realm: str = "live") -> Caller:
+    """The caller a sign-in gives, as the server sees it behind the Authorization header."""
+    token = service.login(user, PASSWORD, workstation, realm).token
+    return service.authenticate(f"Bearer {token}")
 
 
 def add_users(service: SyncService, *people: tuple[str, Agency], role: str = "dispatcher") -> None:

@@ -24,7 +24,7 @@ from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
 from tests.conftest import knife_incident
-from tests.sync.harness import PASSWORD, add_users
+from tests.sync.harness import add_users, signed_in
 
 AUTHORS = {
     "CR1": Agency.POLICE,
@@ -66,9 +66,7 @@ def _fill(service: SyncService, folder: Path, dataset: list[tuple[str, bool, int
                 events.extend(
                     desk.add_log(opened.incident.id, f"entry {n}", visibility=restricted).events
                 )
-            caller = service.authenticate(
-                f"Bearer {service.login(f'user-{code.lower()}', PASSWORD, code, 'live').token}"
-            )
+            caller = signed_in(service, f"user-{code.lower()}", code)
             wire = json.loads(json.dumps([e.to_wire() for e in events]))
             results = service.push(caller, 1, wire)
             assert {r.outcome.value for r in results} == {"accepted"}
@@ -102,8 +100,7 @@ def test_no_user_ever_receives_an_event_of_the_wrong_visibility(
         assert len(everything) == pushed
 
         for code, agency in (("CR1", Agency.POLICE), ("CC1", Agency.CORPORATION)):
-            token = service.login(f"user-{code.lower()}", PASSWORD, code, "live").token
-            caller = service.authenticate(f"Bearer {token}")
+            caller = signed_in(service, f"user-{code.lower()}", code)
             received: list[str] = []
             cursor = 0
             while True:
@@ -122,9 +119,7 @@ def test_no_user_ever_receives_an_event_of_the_wrong_visibility(
             assert len(received) == len(set(received)), "an event was delivered twice"
             assert set(received) == allowed
 
-        drill = service.authenticate(
-            f"Bearer {service.login('planner', PASSWORD, 'EX1', 'exercise:flood').token}"
-        )
+        drill = signed_in(service, "planner", "EX1", "exercise:flood")
         assert backend.pull("exercise:flood", 0, 1000, drill.visibilities).rows == []
         with pytest.raises(ApiError, match="cannot read live"):
             service.pull(drill, "live", 0, 10)

@@ -40,6 +40,7 @@ from tests.sync.harness import (
     make_workstation,
     pg_schema,
     server_events,
+    signed_in,
 )
 
 pytestmark = pytest.mark.slow
@@ -234,7 +235,7 @@ def test_a_client_killed_while_applying_a_large_first_sync_finishes_on_the_next_
             events.extend(opened.events)
             for k in range(9):
                 events.extend(desk.add_log(opened.incident.id, f"entry {k}").events)
-    caller = service.authenticate(f"Bearer {service.login('alice', PASSWORD, 'CR9', 'live').token}")
+    caller = signed_in(service, "alice", "CR9")
     for start in range(0, len(events), 1000):
         service.push(caller, 1, [e.to_wire() for e in events[start : start + 1000]])
     server = ServerProcess(f"sqlite:///{path}", tmp_path).start()
@@ -395,8 +396,7 @@ def test_a_tight_puller_never_steps_over_a_push_committed_while_it_reads(tmp_pat
         add_users(service, ("alice", Agency.POLICE))
 
         def caller(code: str) -> object:
-            token = service.login("alice", PASSWORD, code, "live").token
-            return service.authenticate(f"Bearer {token}")
+            return signed_in(service, "alice", code)
 
         received: list[str] = []
 
