@@ -13,9 +13,9 @@ what an operator waits for there is the layout and the paint ("chart of an incid
 shown"); the sum is the stricter figure, from the store. The chart is built once per detail
 panel: opening another incident while the tab shows reads, lays out and paints into the
 chart already built, which is timed too. Importing pyqtgraph is timed separately: the
-console does it on a helper thread two seconds after start-up. It also times a redraw
-after one more entry and a zoom step (each a full repaint), the "redraws smoothly" part.
-Best of ``--repeat`` runs, in milliseconds.
+console does it on a helper thread four seconds after start-up (ui/workspace.py). It also
+times a redraw after one more entry and a zoom step (each a full repaint), the "redraws
+smoothly" part. Best of ``--repeat`` runs, in milliseconds.
 """
 
 from __future__ import annotations

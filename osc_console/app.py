@@ -67,12 +67,12 @@ def run_console(args: argparse.Namespace) -> int:
         switcher = RealmSwitcher(settings, server=server)
         switcher.adopt(window)
         window.show()
-        # Once the operator has the console: the charts' library loads in the background and
-        # garbage collections become rare and short from then on.
-        QtCore.QTimer.singleShot(2000, _settle_in_background)
+        # Once the operator has the console: garbage collections rare and short from then on
+        # (the chart library is loaded ahead by the workspace, ui/workspace.py).
+        QtCore.QTimer.singleShot(2000, window, settle_after_start_up)
         if sync is not None:
             # After the first paint: the operator sees the queue before any network work.
-            QtCore.QTimer.singleShot(0, sync.start)
+            QtCore.QTimer.singleShot(0, window, sync.start)
         code = int(app.exec())
         switcher.shutdown()
         return code
@@ -81,36 +81,6 @@ def run_console(args: argparse.Namespace) -> int:
             sync.stop()
         worker.shutdown()
         store.close()
-
-
-# Modules the console loads only when first needed, loaded ahead by _settle_in_background.
-_LOADED_AHEAD = ("osc_console.ui.timeline.chart", "osc_console.ui.dashboard.panel")
-
-
-def _settle_in_background() -> None:
-    """Load the charts (pyqtgraph and numpy: about 0.8 s of imports) on a helper thread, then
-    tune the garbage collector (osc_console.runtime).
-
-    Without this the first Timeline chart or Dashboard of a session waited for the imports
-    on the UI thread. On a helper thread the UI thread keeps running its event loop meanwhile
-    (its longest wait measured 29 ms); defining classes and Qt value types (colours, pens) is
-    safe off the UI thread, and should the operator open a chart mid-way, Python's import
-    lock makes that wait for the same imports rather than doing them twice.
-    """
-    import importlib
-    import logging
-    import threading
-
-    def load() -> None:
-        try:
-            for name in _LOADED_AHEAD:
-                importlib.import_module(name)
-        except Exception:  # loaded again, and reported, when the chart is opened
-            logging.getLogger(__name__).exception("loading the charts ahead failed")
-        finally:
-            settle_after_start_up()
-
-    threading.Thread(target=load, name="osc-load-ahead", daemon=True).start()
 
 
 def _sign_in(session: object, args: argparse.Namespace) -> bool:
