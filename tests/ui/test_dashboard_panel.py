@@ -322,3 +322,38 @@ def test_a_chart_that_cannot_be_drawn_is_said_in_the_status_line(
     panel.reload()
     qtbot.waitUntil(lambda: "Could not draw" in panel.status.text(), timeout=10_000)
     assert panel.status.text() == "Could not draw the figures: no room for the bars"
+
+
+def test_a_custom_period_that_ends_before_it_starts_is_said_and_nothing_redrawn(
+    qtbot: QtBot, panel: DashboardPanel
+) -> None:
+    from osc_console.ui.qt import QtCore
+
+    shown = panel.figures
+    panel.period.setCurrentIndex(panel.period.count() - 1)  # Custom…
+    panel.period.activated.emit(panel.period.count() - 1)
+    assert panel.apply_button.isEnabled()
+    later = QtCore.QDateTime(QtCore.QDate(2026, 11, 20), QtCore.QTime(12, 0))
+    panel.from_edit.setDateTime(later)
+    panel.to_edit.setDateTime(later.addSecs(-3600))
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.wait(100)
+    assert panel.status.text() == "The period ends before it starts: nothing to show"
+    assert panel.figures is shown
+
+
+def test_a_custom_period_is_drawn_from_the_from_and_to_times(
+    qtbot: QtBot, panel: DashboardPanel, truths: dict[str, Truth]
+) -> None:
+    from osc_console.ui.qt import QtCore
+
+    panel.period.setCurrentIndex(panel.period.count() - 1)
+    panel.period.activated.emit(panel.period.count() - 1)
+    panel.from_edit.setDateTime(QtCore.QDateTime(QtCore.QDate(2026, 11, 18), QtCore.QTime(12, 0)))
+    panel.to_edit.setDateTime(QtCore.QDateTime(QtCore.QDate(2026, 11, 20), QtCore.QTime(12, 0)))
+    with qtbot.waitSignal(panel.loaded, timeout=10_000):
+        qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
+    start = datetime(2026, 11, 18, 12, tzinfo=UTC)  # London is on GMT in November
+    end = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    assert panel.figures is not None
+    assert panel.figures.opened_per_hour.total == len(expected(truths, start, end, Agency.POLICE))

@@ -395,8 +395,9 @@ class DashboardPanel(QtWidgets.QWidget):
             return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=LONDON)
 
         start, end = read(self.from_edit), read(self.to_edit)
-        if end <= start:
+        if end <= start:  # the figures on screen stay those of the period before
             self.status.setText("The period ends before it starts: nothing to show")
+            return
         self.start, self.end = start, end
         self.reload()
 
