@@ -43,7 +43,7 @@ from osc_console.services.exercise import (
 from osc_console.store.event_store import Store
 from osc_console.ui.dialogs.fields import alive, set_role
 from osc_console.ui.exercise.inject_model import INJECT_ROLE, InjectColumn, InjectTableModel
-from osc_console.ui.exercise.run_steps import RunSnapshot, after_step, release_due, snapshot_of
+from osc_console.ui.exercise.run_steps import RunSnapshot, release_due, snapshot_of
 from osc_console.ui.exercise.stop_dialog import StopExerciseDialog
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
@@ -58,7 +58,6 @@ class ExerciseControlPanel(QtWidgets.QWidget):
     """The planner's window onto one exercise (the console's own exercise realm)."""
 
     join_requested = QtCore.Signal(str)  # a realm the planner asked to switch to
-    snapshot_changed = QtCore.Signal(object)  # RunSnapshot
     exported = QtCore.Signal(str)  # path written
 
     def __init__(self, session: ConsoleSession, parent: QtWidgets.QWidget | None = None) -> None:
@@ -331,7 +330,6 @@ class ExerciseControlPanel(QtWidgets.QWidget):
             self._timer.stop()
         self._draw_clock()
         self._update_buttons()
-        self.snapshot_changed.emit(snapshot)
 
     def _next_tick_ms(self, snapshot: RunSnapshot) -> int:
         """Ask again at the next inject's time when that comes before the usual quarter second:
@@ -359,16 +357,16 @@ class ExerciseControlPanel(QtWidgets.QWidget):
         self._step(action)
 
     def pause(self) -> None:
-        self._step(lambda run: after_step(run, run.pause))
+        self._step(lambda run: run.pause())
 
     def resume(self) -> None:
-        self._step(lambda run: after_step(run, run.resume))
+        self._step(lambda run: run.resume())
 
     def set_speed(self, speed: float) -> None:
         index = self.speed.findData(speed)
         if index >= 0:
             self.speed.setCurrentIndex(index)
-        self._step(lambda run: after_step(run, lambda: run.set_speed(speed)))
+        self._step(lambda run: run.set_speed(speed))
 
     def tick(self) -> None:
         """Release whatever has come due on the exercise clock (on the worker)."""

@@ -4,7 +4,6 @@ thing of the run the UI thread reads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -64,11 +63,6 @@ def snapshot_of(
         problem=problem,
         clock_running=run.clock_running,
     )
-
-
-def after_step(run: ExerciseRun, step: Callable[[], None]) -> RunSnapshot:
-    step()
-    return snapshot_of(run)
 
 
 def release_due(run: ExerciseRun) -> RunSnapshot:

@@ -9,7 +9,7 @@ when it changed, and also at once when a local write says it added exercise even
 from __future__ import annotations
 
 from osc_console.models.changes import ChangeSet
-from osc_console.models.exercise_log import ExerciseStatus, PlayerMessage
+from osc_console.models.exercise_log import ExerciseStatus
 from osc_console.services.exercise import status_of
 from osc_console.store.event_store import Store
 from osc_console.store.exercise_queries import newest_exercise_event
@@ -77,6 +77,3 @@ class ExerciseWatcher(QtCore.QObject):
 
     def stop(self) -> None:
         self._timer.stop()
-
-
-__all__ = ["ExerciseWatcher", "PlayerMessage"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,8 +44,6 @@ class MarkerKind:
     LIFECYCLE = "lifecycle"  # opened, closed, reopened
     LINK = "link"
     OTHER = "other"
-
-    ALL = (LOG, ASSIGNMENT, CHANGE, DECISION, LIFECYCLE, LINK, OTHER)
 
 
 _KIND_OF: dict[str, str] = {
@@ -295,13 +293,6 @@ def _assignment_spans(
             Span(assignment_id, incident_ref, team, lane, phase, x0, max(x0, x1), open_ended)
         )
     return spans
-
-
-def merge_events(groups: Iterable[Sequence[Event]]) -> list[Event]:
-    """Several incidents' events in one clock order (for the list beside a merged chart)."""
-    merged = [e for group in groups for e in group]
-    merged.sort(key=lambda e: e.order_key)
-    return merged
 
 
 def timeline_csv(data: TimelineData, describe: dict[str, str] | None = None) -> str:
