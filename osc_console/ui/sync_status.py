@@ -34,7 +34,7 @@ from osc_console.ui.dialogs.server_sign_in import ServerSignInDialog
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.sync_details import SyncDetailsPopup
-from osc_console.ui.theme import Palette, current_palette
+from osc_console.ui.theme import Palette, after_theme_change, current_palette
 
 NO_SERVER = "Working offline — no server set"
 
@@ -389,10 +389,7 @@ class SyncStatusIndicator(QtWidgets.QToolButton):
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         super().changeEvent(event)
-        changed = (QtCore.QEvent.Type.StyleChange, QtCore.QEvent.Type.PaletteChange)
-        if event.type() in changed:
-            # The theme names itself only after setting its palette and style: look later.
-            QtCore.QTimer.singleShot(0, self._follow_theme)
+        after_theme_change(self, event, self._follow_theme)
 
     def _follow_theme(self) -> None:
         if alive(self) and current_palette().name != self._palette_name:

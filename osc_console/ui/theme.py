@@ -6,10 +6,33 @@ printing. Agency colours come from the domain so they are the same on every scre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from osc_console.models.agencies import Agency
-from osc_console.ui.qt import QtGui, QtWidgets
+from osc_console.ui.qt import QtCore, QtGui, QtWidgets
+
+# What applying a theme sends a widget (apply_theme sets the palette and the style sheet).
+THEME_EVENTS = frozenset(
+    {
+        QtCore.QEvent.Type.PaletteChange,
+        QtCore.QEvent.Type.ApplicationPaletteChange,
+        QtCore.QEvent.Type.StyleChange,
+    }
+)
+
+
+def after_theme_change(
+    widget: QtCore.QObject, event: QtCore.QEvent, follow: Callable[[], None]
+) -> None:
+    """From a widget's ``changeEvent``: call ``follow`` once a theme has been applied.
+
+    Later, not now: apply_theme names the theme only after setting the palette and style
+    sheet that send these events. The call is owned by ``widget``, so it never reaches one
+    that is gone.
+    """
+    if event.type() in THEME_EVENTS:
+        QtCore.QTimer.singleShot(0, widget, follow)
 
 
 @dataclass(frozen=True, slots=True)

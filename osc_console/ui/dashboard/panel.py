@@ -29,8 +29,7 @@ from osc_console.store import dashboard as dash
 from osc_console.ui.exporting import ask_and_write
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
-from osc_console.ui.theme import GRADE_BADGES, agency_colour, current_palette
-from osc_console.ui.timeline.chart import THEME_EVENTS as _THEME_EVENTS
+from osc_console.ui.theme import GRADE_BADGES, after_theme_change, agency_colour, current_palette
 from osc_console.ui.timeline.chart import FlatGridAxis, LondonTimeAxis, paint_plot
 
 import pyqtgraph as pg  # isort: skip  (after PySide6)
@@ -334,9 +333,7 @@ class DashboardPanel(QtWidgets.QWidget):
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         super().changeEvent(event)
-        if event.type() in _THEME_EVENTS:
-            # After apply_theme has finished: it names the theme only after setting it.
-            QtCore.QTimer.singleShot(0, self, self.follow_theme)
+        after_theme_change(self, event, self.follow_theme)
 
     def follow_theme(self) -> None:
         """Redraw in the theme now in use (dark in the control room, light for printing)."""

@@ -17,7 +17,7 @@ from osc_console.models.clock import LONDON
 from osc_console.models.events import Event
 from osc_console.ui.exporting import ask_and_write
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
-from osc_console.ui.theme import agency_colour, current_palette
+from osc_console.ui.theme import after_theme_change, agency_colour, current_palette
 from osc_console.ui.timeline.layout import (
     PHASES,
     Marker,
@@ -50,15 +50,6 @@ LEGEND = (
     ("⬢", "linked"),
 )
 # Later phases are drawn more solid: assigned is faint, on scene is full colour.
-# What applying a theme sends a widget (apply_theme sets the palette and the style sheet).
-THEME_EVENTS = frozenset(
-    {
-        QtCore.QEvent.Type.PaletteChange,
-        QtCore.QEvent.Type.ApplicationPaletteChange,
-        QtCore.QEvent.Type.StyleChange,
-    }
-)
-_THEME_EVENTS = THEME_EVENTS
 _PHASE_ALPHA = dict(zip(PHASES, (70, 120, 170, 235), strict=True))
 _MARKER_SIZE = 11
 
@@ -447,9 +438,7 @@ class TimelineChart(QtWidgets.QWidget):
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         super().changeEvent(event)
-        if event.type() in _THEME_EVENTS:
-            # After apply_theme has finished: it names the theme only after setting it.
-            QtCore.QTimer.singleShot(0, self, self.follow_theme)
+        after_theme_change(self, event, self.follow_theme)
 
     def follow_theme(self) -> None:
         """Redraw in the theme now in use (dark in the control room, light for printing)."""
