@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from osc_console.models.clock import LONDON, from_iso
+from osc_console.models.shift_log import kind_label
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
 from osc_console.sync.engine import SyncStatus
@@ -240,7 +241,7 @@ class SyncDetailsPopup(QtWidgets.QFrame):
     def _show_refused(self) -> None:
         self.refused_list.clear()
         for entry, ref in self.refused:
-            what = KIND_WORDS.get(entry.kind, entry.kind)
+            what = KIND_WORDS.get(entry.kind) or kind_label(entry.kind)
             when = last_sync_words(entry.recorded_at).split(" (")[0]
             where = f" on {ref}" if ref else ""
             item = QtWidgets.QListWidgetItem(f"{what}{where}, {when}\n{entry.reason}")
