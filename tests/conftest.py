@@ -14,6 +14,7 @@ from osc_console.models.agencies import Agency
 from osc_console.models.events import Author
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store.event_store import Store
+from tests.signing import signed, trust
 
 
 @pytest.fixture(autouse=True)
@@ -27,17 +28,17 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store.open(tmp_path / "live.db") as opened:
-        yield opened
+        yield trust(opened)
 
 
 @pytest.fixture
-def police() -> Author:
-    return Author("PC Jane Smith", Agency.POLICE, "CR1")
+def police(store: Store) -> Author:
+    return signed(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
 
 
 @pytest.fixture
-def corporation() -> Author:
-    return Author("Sam Okafor", Agency.CORPORATION, "CC1")
+def corporation(store: Store) -> Author:
+    return signed(store, Author("Sam Okafor", Agency.CORPORATION, "CC1"))
 
 
 @pytest.fixture

@@ -3,15 +3,19 @@
 ``content_hash`` is the sha256 of the canonical JSON of every other envelope field, so an
 event changed anywhere after it was written no longer matches its hash; ``device_seq`` and
 ``prev_hash`` chain each workstation's events so that a gap or a cloned workstation shows.
+``sig`` is the author's Ed25519 signature over the content hash, made with the key
+``key_id`` names: neither is hashed (the signature covers the hash), so an event written
+before signing existed keeps its hash and is shown as unsigned.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from osc_console.models.agencies import Agency, Classification, Visibility
 from osc_console.models.clock import is_iso_utc, is_stamp
@@ -91,7 +95,8 @@ def canonical_event_json(
     The payload's canonical JSON can be passed in so that a store encoding it for its own row
     encodes it only once; the hash input is the same text either way (tests prove it). With
     ``content_hash`` it is ``canonical_json(event.to_wire())`` instead: the wire form, the hash
-    in its sorted place, so a server checking an event's hash stores the same text as its body.
+    (and the signature, when there is one) in its sorted place, so a server checking an
+    event's hash stores the same text as its body.
     """
     if payload_json is None:
         payload_json = canonical_json(event.payload)
@@ -101,6 +106,10 @@ def canonical_event_json(
     incident_id = event.incident_id
     prev_hash = event.prev_hash
     sealed_by = "" if content_hash is None else f'"content_hash":{s(content_hash)},'
+    key_id = sig = ""
+    if content_hash is not None and event.sig is not None and event.key_id is not None:
+        key_id = f'"key_id":{s(event.key_id)},'
+        sig = f'"sig":{s(event.sig)},'
     # One f-string (a single BUILD_STRING) rather than a join over a tuple of parts.
     return (
         f'{{"actor":{s(event.actor)},"agency":{s(event.agency)},"base":{base},'
@@ -109,10 +118,11 @@ def canonical_event_json(
         f'"device_seq":{int(event.device_seq)},'
         f'"hlc":{s(event.hlc)},"id":{s(event.id)},'
         f'"incident_id":{"null" if incident_id is None else s(incident_id)},'
+        f"{key_id}"
         f'"kind":{s(event.kind)},"occurred_at":{s(event.occurred_at)},"payload":{payload_json},'
         f'"prev_hash":{"null" if prev_hash is None else s(prev_hash)},'
         f'"realm":{s(event.realm)},"recorded_at":{s(event.recorded_at)},"refs":{refs},'
-        f'"schema":{int(event.schema)},"visibility":{s(event.visibility)},'
+        f'"schema":{int(event.schema)},{sig}"visibility":{s(event.visibility)},'
         f'"workstation":{s(event.workstation)}}}'
     )
 
@@ -121,14 +131,45 @@ def event_hash(event: Event, payload_json: str | None = None) -> str:
     return hashlib.sha256(canonical_event_json(event, payload_json).encode("utf-8")).hexdigest()
 
 
+# What an event's signature covers: the content hash, under a label that no other signed
+# document of this program uses (certificates, grants and sign-in proofs have their own).
+SIGNATURE_LABEL = b"osc-console event v1\n"
+KEY_ID = re.compile(r"^[0-9a-f]{32}$")
+SIGNATURE = re.compile(r"^[A-Za-z0-9+/]{86}==$")
+
+
+def signed_message(content_hash: str) -> bytes:
+    return SIGNATURE_LABEL + content_hash.encode("ascii")
+
+
+class Signer(Protocol):
+    """An unlocked private key: what the store needs to sign an event as its author."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, message: bytes) -> str:
+        """The base64 Ed25519 signature of ``message``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Author:
-    """Who is writing, from where, into which realm."""
+    """Who is writing, from where, into which realm, in which role, and the key that proves it.
+
+    ``role`` is a role's value (or ``"workstation"`` for a device's own entries); the store
+    refuses an author without a role or a signer: nothing new is written unsigned.
+    """
 
     actor: str
     agency: Agency
     workstation: str
     realm: str = "live"
+    role: str | None = None
+    signer: Signer | None = field(default=None, compare=False, repr=False)
+
+    def in_realm(self, realm: str) -> Author:
+        return replace(self, realm=realm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +208,12 @@ class Event:
     device_seq: int
     prev_hash: str | None
     content_hash: str
+    key_id: str | None = None
+    sig: str | None = None
+
+    @property
+    def is_signed(self) -> bool:
+        return self.sig is not None
 
     @property
     def order_key(self) -> tuple[str, str, str]:
@@ -201,6 +248,9 @@ class Event:
     def to_wire(self) -> dict[str, Any]:
         wire = self.hashed_fields()
         wire["content_hash"] = self.content_hash
+        if self.sig is not None and self.key_id is not None:
+            wire["key_id"] = self.key_id
+            wire["sig"] = self.sig
         return wire
 
     @classmethod
@@ -227,6 +277,8 @@ class Event:
             device_seq=int(data["device_seq"]),
             prev_hash=data.get("prev_hash"),
             content_hash=data["content_hash"],
+            key_id=data.get("key_id"),
+            sig=data.get("sig"),
         )
 
 
@@ -267,6 +319,11 @@ def seal(
         content_hash="",
     )
     return replace(unsealed, content_hash=event_hash(unsealed))
+
+
+def sign_event(event: Event, signer: Signer) -> Event:
+    """The sealed event with its author's signature over its content hash."""
+    return replace(event, key_id=signer.key_id, sig=signer.sign(signed_message(event.content_hash)))
 
 
 # Built once: check_envelope runs for every event a server receives or a client pulls.
@@ -374,4 +431,18 @@ def check_envelope(data: Mapping[str, Any]) -> None:
         "content_hash",
         isinstance(digest, str) and len(digest) == 64,
         "must be a sha256 hex digest",
+    )
+    key_id, sig = data.get("key_id"), data.get("sig")
+    _require(data, "sig", (key_id is None) == (sig is None), "key_id and sig come together")
+    _require(
+        data,
+        "key_id",
+        key_id is None or (isinstance(key_id, str) and bool(KEY_ID.match(key_id))),
+        "must be 32 hex digits",
+    )
+    _require(
+        data,
+        "sig",
+        sig is None or (isinstance(sig, str) and bool(SIGNATURE.match(sig))),
+        "must be a base64 Ed25519 signature",
     )

@@ -60,6 +60,12 @@ class Kind(StrEnum):
     EXERCISE_STOPPED = "exercise.stopped"
     INCIDENT_LINKED = "incident.linked"
     INCIDENT_UNLINKED = "incident.unlinked"
+    # The audit trail of who was at the keyboard (never part of an incident's log).
+    SESSION_SIGNED_IN = "session.signed_in"
+    SESSION_SIGNED_OUT = "session.signed_out"
+    SESSION_LOCKED = "session.locked"
+    SESSION_UNLOCKED = "session.unlocked"
+    SESSION_SIGN_IN_FAILED = "session.sign_in_failed"
 
 
 # Kinds that change what an incident *is*; on a joint incident these stay joint, so every
@@ -338,6 +344,31 @@ def _offset_label(value: Any, ref: ReferenceData) -> None:
         raise ValueError("must be an exercise time like T+04:30")
 
 
+class SignInMethod(StrEnum):
+    """How a person proved who they are at the workstation."""
+
+    ONLINE = "online"  # the server checked the password and issued a grant
+    OFFLINE = "offline"  # the server was unreachable: the password unlocked the held key
+    STANDALONE = "standalone"  # no server: the workstation is its own authority
+    BREAK_GLASS = "break_glass"  # the room's emergency account, every use recorded
+
+
+class SignOutReason(StrEnum):
+    SIGNED_OUT = "signed_out"
+    SWITCHED = "switched"  # another operator took the desk without a restart
+    CLOSED = "closed"  # the console was closed
+
+
+class LockReason(StrEnum):
+    IDLE = "idle"
+    MANUAL = "manual"
+
+
+def _user_name(value: Any, _: ReferenceData) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_SHORT:
+        raise ValueError(f"must be a user name of 1 to {MAX_SHORT} characters")
+
+
 def _clock_fields() -> tuple[FieldSpec, ...]:
     """Every lifecycle event says where the exercise clock stood, so a player's console
     (and the after-action) can rebuild the clock from the events alone."""
@@ -486,6 +517,33 @@ SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
             *_clock_fields(),
         )
     },
+    Kind.SESSION_SIGNED_IN: {
+        1: (
+            FieldSpec("method", _choice(SignInMethod)),
+            FieldSpec("role", _text(MAX_SHORT)),
+            FieldSpec("grant_expires", _iso, required=False, nullable=True),
+            FieldSpec("replaces", _user_name, required=False, nullable=True),
+            # Break-glass: who the person at the desk says they are, and why.
+            FieldSpec("declared_name", _text(MAX_SHORT), required=False, nullable=True),
+            FieldSpec("reason", _text(MAX_TEXT), required=False, nullable=True),
+        )
+    },
+    Kind.SESSION_SIGNED_OUT: {1: (FieldSpec("reason", _choice(SignOutReason)),)},
+    Kind.SESSION_LOCKED: {
+        1: (
+            FieldSpec("reason", _choice(LockReason)),
+            FieldSpec("idle_minutes", _count, required=False, nullable=True),
+        )
+    },
+    Kind.SESSION_UNLOCKED: {1: ()},
+    Kind.SESSION_SIGN_IN_FAILED: {
+        1: (
+            FieldSpec("user", _user_name),
+            FieldSpec("reason", _text(MAX_TEXT)),
+            FieldSpec("consecutive", _count),
+            FieldSpec("locked_until", _iso, required=False, nullable=True),
+        )
+    },
 }
 
 # Kinds about a shift, not an incident: incident_id is None; the payload names the shift.
@@ -495,7 +553,10 @@ SHIFT_KINDS = frozenset(
 # An exercise's own life (start, pause, injects, messages, stop): only ever in an exercise
 # realm, never about one incident.
 EXERCISE_KINDS = frozenset(k for k in Kind if k.value.startswith("exercise."))
-INCIDENT_FREE_KINDS = frozenset(SHIFT_KINDS | EXERCISE_KINDS)
+# Who was at the keyboard: sign-in, sign-out, lock, unlock, failures. Reviewed on the audit
+# screen; never shown in an incident's log or a shift's stream.
+AUDIT_KINDS = frozenset(k for k in Kind if k.value.startswith("session."))
+INCIDENT_FREE_KINDS = frozenset(SHIFT_KINDS | EXERCISE_KINDS | AUDIT_KINDS)
 
 
 def check_realm(kind: str, realm: str) -> None:

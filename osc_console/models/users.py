@@ -1,7 +1,8 @@
 """People at the console: who they are, which organisation, and what their role lets them do.
 
 Roles decide which actions are offered at all: an action a role may not take is not shown,
-rather than shown and refused.
+rather than shown and refused. What an action may write is the authority table's to say
+(:mod:`osc_console.models.authority`); the actions here only name the entries each writes.
 """
 
 from __future__ import annotations
@@ -11,21 +12,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from osc_console.models.agencies import Agency
+from osc_console.models.authority import Role, may_write
 from osc_console.models.errors import ValidationError
+from osc_console.models.payloads import EXERCISE_KINDS, Kind
+
+__all__ = ["PERMISSIONS", "USER_NAME", "Action", "Role", "User", "make_user"]
 
 USER_NAME = re.compile(r"^[\w][\w .'\-]{0,59}$", re.UNICODE)
-
-
-class Role(StrEnum):
-    CALL_HANDLER = "call_handler"
-    DISPATCHER = "dispatcher"
-    DUTY_MANAGER = "duty_manager"
-    PLANNER = "planner"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
 
 class Action(StrEnum):
@@ -38,30 +31,53 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     CHANGE_GRADE = "change_grade"
     CHANGE_STATUS = "change_status"
+    LINK = "link"
     CLOSE = "close"
     REOPEN = "reopen"
     RESOLVE_CONFLICT = "resolve_conflict"
+    MANAGE_SHIFT = "manage_shift"
     MANAGE_USERS = "manage_users"
     RUN_EXERCISE = "run_exercise"
+    REVIEW_AUDIT = "review_audit"
 
 
-_EVERYONE = frozenset({Action.LOG, Action.AMEND})
-_HANDLER = _EVERYONE | {Action.OPEN_INCIDENT, Action.CHANGE_GRADE}
-_DISPATCHER = _HANDLER | {
-    Action.ASSIGN,
-    Action.UPDATE_ASSIGNMENT,
-    Action.WITHDRAW,
-    Action.CHANGE_STATUS,
-    Action.CLOSE,
+# The entries each action writes: a role may take the action when it may write all of them.
+ACTION_KINDS: dict[Action, frozenset[str]] = {
+    Action.OPEN_INCIDENT: frozenset({Kind.INCIDENT_OPENED}),
+    Action.LOG: frozenset({Kind.LOG_ADDED}),
+    Action.AMEND: frozenset({Kind.LOG_AMENDED}),
+    Action.DECIDE: frozenset({Kind.DECISION_RECORDED}),
+    Action.ASSIGN: frozenset({Kind.ASSIGNMENT_MADE}),
+    Action.UPDATE_ASSIGNMENT: frozenset({Kind.ASSIGNMENT_STATUS}),
+    Action.WITHDRAW: frozenset({Kind.ASSIGNMENT_WITHDRAWN}),
+    Action.CHANGE_GRADE: frozenset({Kind.INCIDENT_UPDATED}),
+    Action.CHANGE_STATUS: frozenset({Kind.INCIDENT_STATUS}),
+    Action.LINK: frozenset({Kind.INCIDENT_LINKED, Kind.INCIDENT_UNLINKED}),
+    Action.CLOSE: frozenset({Kind.INCIDENT_CLOSED}),
+    Action.REOPEN: frozenset({Kind.INCIDENT_REOPENED}),
+    Action.RESOLVE_CONFLICT: frozenset({Kind.CONFLICT_RESOLVED}),
+    Action.MANAGE_SHIFT: frozenset(
+        {Kind.SHIFT_HANDOVER, Kind.SHIFT_HANDOVER_ACKNOWLEDGED, Kind.SHIFT_SIGNED_OFF}
+    ),
+    Action.RUN_EXERCISE: EXERCISE_KINDS,
 }
-_MANAGER = _DISPATCHER | {Action.DECIDE, Action.REOPEN, Action.RESOLVE_CONFLICT}
+
+# Actions that write no entry of the log: accounts live with the authority (the server, or a
+# standalone workstation), and the audit trail is read, not written.
+_ACCOUNT_ACTIONS: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Action.REVIEW_AUDIT: frozenset({Role.ADMIN, Role.DUTY_MANAGER}),
+}
+
+
+def _permitted(role: Role, action: Action) -> bool:
+    if action in _ACCOUNT_ACTIONS:
+        return role in _ACCOUNT_ACTIONS[action]
+    return all(may_write(role.value, kind) for kind in ACTION_KINDS[action])
+
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.CALL_HANDLER: frozenset(_HANDLER),
-    Role.DISPATCHER: frozenset(_DISPATCHER),
-    Role.DUTY_MANAGER: frozenset(_MANAGER),
-    Role.PLANNER: frozenset(_EVERYONE | {Action.OPEN_INCIDENT, Action.RUN_EXERCISE}),
-    Role.ADMIN: frozenset(set(Action)),
+    role: frozenset(a for a in Action if _permitted(role, a)) for role in Role
 }
 
 

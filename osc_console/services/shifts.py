@@ -49,17 +49,14 @@ from osc_console.models.shifts import (
     load_patterns,
     shift_window,
 )
-from osc_console.models.users import Role, User
+from osc_console.models.users import Action, User
 from osc_console.paths import config_dir
 from osc_console.store import shift_queries
 from osc_console.store.event_store import Store
 
-SHIFT_MANAGER_ROLES = frozenset({Role.DUTY_MANAGER, Role.ADMIN})
-
-
 def may_manage_shifts(user: User | None) -> bool:
     """Whether ``user`` may write a handover, acknowledge one, or sign a shift off."""
-    return user is not None and user.role in SHIFT_MANAGER_ROLES
+    return user is not None and user.may(Action.MANAGE_SHIFT)
 
 
 def configured_patterns() -> tuple[ShiftPattern, ...]:

@@ -24,6 +24,7 @@ from osc_console.models.clock import (
     london_date,
     to_iso,
 )
+from osc_console.models.authority import check_authority
 from osc_console.models.errors import DomainError, ValidationError
 from osc_console.models.events import (
     Author,
@@ -32,6 +33,7 @@ from osc_console.models.events import (
     canonical_json,
     event_hash,
     seal,
+    sign_event,
 )
 from osc_console.models.ids import uuid7
 from osc_console.models.incident import REALM_PATTERN
@@ -40,6 +42,8 @@ from osc_console.models.projection import IncidentState, fold, fold_key
 from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
 from osc_console.models.users import User, make_user
+from osc_console.signing.directory import KeyDirectory, directory_of, event_problems
+from osc_console.signing.documents import KeyCertificate
 from osc_console.store import rows
 from osc_console.store.database import connect, open_database
 from osc_console.store.errors import NotAStoreError, StoreError, StoreWriteError
@@ -77,6 +81,20 @@ class _Checked:
     valid: list[tuple[Event, str]] = field(default_factory=list)  # with canonical payload JSON
     rejected: list[Rejection] = field(default_factory=list)
     repeated: bool = False
+    unsigned_ok: UnsignedPolicy | None = None
+
+
+# Which unsigned events a caller vouches for as written before signing existed (the server
+# says which of its events predate signing); by default none are.
+UnsignedPolicy = Callable[[Event], bool]
+
+
+def _no_unsigned(event: Event) -> bool:
+    return False
+
+
+class UnsignedEntryError(DomainError):
+    """A new entry without a signer or a role: nothing new is written unsigned."""
 
 
 @dataclass(slots=True)
@@ -107,6 +125,7 @@ class Store:
         self._wall = wall or (lambda: datetime.now(UTC))
         self.clock = HybridClock(self._last_stamp(), wall=self._wall_ms)
         self._readers: list[sqlite3.Connection] = []
+        self._directory: KeyDirectory | None = None
 
     # ---- opening ---------------------------------------------------------------------------
     @classmethod
@@ -203,7 +222,9 @@ class Store:
         """Validate and append drafts in one transaction: all are saved, or none is."""
         if author.realm != self.realm:
             raise ValidationError("realm", f"this store holds {self.realm}, not {author.realm}")
+        self._check_signer(author)
         for draft in drafts:
+            check_authority(author.role or "", draft.kind)
             if draft.kind != Kind.INCIDENT_OPENED:
                 validate_payload(draft.kind, draft.schema, draft.payload, self.reference)
         events: list[Event] = []
@@ -239,14 +260,18 @@ class Store:
             "ORDER BY device_seq DESC LIMIT 1",
             (author.workstation,),
         ).fetchone()
-        event = seal(
-            draft,
-            author,
-            event_id=uuid7(),
-            hlc=str(self.clock.now()),
-            recorded_at=to_iso(now),
-            device_seq=(head[0] + 1) if head else 1,
-            prev_hash=head[1] if head else None,
+        assert author.signer is not None  # _check_signer, before the transaction
+        event = sign_event(
+            seal(
+                draft,
+                author,
+                event_id=uuid7(),
+                hlc=str(self.clock.now()),
+                recorded_at=to_iso(now),
+                device_seq=(head[0] + 1) if head else 1,
+                prev_hash=head[1] if head else None,
+            ),
+            author.signer,
         )
         stored_at = event.recorded_at
         if head is None:
@@ -263,6 +288,97 @@ class Store:
         changes = self._project([event], loaded)
         self._index_pending()
         return event, changes
+
+    def _check_signer(self, author: Author) -> None:
+        """The author holds a key certified for them at this workstation, and a role."""
+        if author.signer is None or author.role is None:
+            raise UnsignedEntryError(
+                f"{author.actor} is not signed in with a key: nothing new is recorded unsigned"
+            )
+        cert = self.key_directory().certificates.get(author.signer.key_id)
+        if cert is None:
+            raise UnsignedEntryError(
+                f"the key of {author.actor} is not registered in this store; sign in again"
+            )
+        if (cert.user, cert.workstation, cert.agency) != (
+            author.actor,
+            author.workstation,
+            author.agency.value,
+        ):
+            raise UnsignedEntryError(
+                f"the key in use belongs to {cert.user} ({cert.agency}) at {cert.workstation}, "
+                f"not to {author.actor} ({author.agency.value}) at {author.workstation}"
+            )
+
+    # ---- keys: who is trusted to certify authors, and the authors' certified keys ---------
+    def key_directory(self) -> KeyDirectory:
+        """The authorities and certified keys held, read once and kept in step with writes."""
+        if self._directory is None:
+            authorities = dict(
+                self.conn.execute("SELECT key_id, public_key FROM authorities").fetchall()
+            )
+            certs = [
+                _certificate(row)
+                for row in self.conn.execute(f"SELECT {_CERT_COLUMNS} FROM key_certificates")
+            ]
+            self._directory = directory_of(authorities, certs)
+        return self._directory
+
+    def authorities(self) -> dict[str, str]:
+        return dict(self.key_directory().authorities)
+
+    def trust_authority(self, key_id: str, public_key: str, name: str) -> None:
+        """Trust ``public_key`` to certify authors' keys (a server's, or this workstation's
+        own when standalone). Trusting an authority is never undone: what it certified
+        stays checkable."""
+        with self._write():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO authorities (key_id, public_key, name, added_at) "
+                "VALUES (?, ?, ?, ?)",
+                (key_id, public_key, name, to_iso(self._wall())),
+            )
+        self._directory = None
+
+    def add_certificates(self, certs: Iterable[KeyCertificate]) -> list[str]:
+        """Store the certificates that verify; returns why the others were not stored."""
+        try:
+            with self._write():
+                return self._add_certificates(list(certs))
+        except BaseException:
+            self._directory = None  # what was added in memory was rolled back on disk
+            raise
+
+    def _add_certificates(self, certs: list[KeyCertificate]) -> list[str]:
+        directory = self.key_directory()
+        problems: list[str] = []
+        fresh: list[KeyCertificate] = []
+        for cert in sorted(certs, key=lambda c: not c.is_device):
+            held = directory.certificates.get(cert.key_id)
+            if held is not None and held == cert:
+                continue
+            problem = directory.add(cert)
+            if problem is not None:
+                problems.append(problem)
+            else:
+                fresh.append(cert)
+        stored_at = to_iso(self._wall())
+        self.conn.executemany(
+            f"INSERT OR IGNORE INTO key_certificates ({_CERT_COLUMNS}, stored_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*_certificate_row(c), stored_at) for c in fresh],
+        )
+        return problems
+
+    def refused_events(self) -> list[tuple[str, str, str, str, str, str]]:
+        """Events from the server refused here: (id, kind, actor, workstation, recorded_at,
+        reason), oldest first."""
+        return [
+            tuple(r)  # type: ignore[misc]
+            for r in self.conn.execute(
+                "SELECT id, kind, actor, workstation, recorded_at, reason FROM refused_events "
+                "ORDER BY refused_at, recorded_at"
+            )
+        ]
 
     def exercise_ended(self) -> Event | None:
         """The ``exercise.stopped`` event when this exercise store's exercise has ended."""
@@ -307,7 +423,12 @@ class Store:
 
     # ---- applying events made elsewhere (sync pulls, demo data) ---------------------------
     def apply_remote(
-        self, incoming: Iterable[Event], *, meta: dict[str, str] | None = None
+        self,
+        incoming: Iterable[Event],
+        *,
+        meta: dict[str, str] | None = None,
+        certificates: Sequence[KeyCertificate] = (),
+        unsigned_ok: UnsignedPolicy = _no_unsigned,
     ) -> ApplyResult:
         """Store events made on other workstations, in one transaction, skipping duplicates.
 
@@ -315,18 +436,27 @@ class Store:
         with different content is refused loudly. Unknown kinds and newer schemas are stored
         and shown generically, never dropped. ``meta`` keys (a sync cursor) are written in the
         same transaction, so a crash leaves both the page and the cursor as they were.
+
+        Every event's signature is checked against the certified keys held (``certificates``
+        arriving with the page are checked and stored first); an event that fails is not
+        applied but kept in ``refused_events`` with why. An unsigned event is accepted only
+        when ``unsigned_ok`` vouches for it (written before signing existed).
         """
         batch = list(incoming)
+        if certificates:
+            self.add_certificates(certificates)
         if not batch:
             if meta:
                 self.set_meta(meta)
             return ApplyResult()
-        return self._commit(self._prepare(batch), meta)
+        return self._commit(self._prepare(batch, unsigned_ok), meta)
 
     def apply_stream(
         self,
         batches: Iterable[Sequence[Event]],
         progress: Callable[[int], None] | None = None,
+        *,
+        unsigned_ok: UnsignedPolicy = _no_unsigned,
     ) -> ApplyResult:
         """Apply a stream of pages (a first sync, demo data): one transaction per page.
 
@@ -347,7 +477,7 @@ class Store:
         applied = 0
         for page in batches:
             batch = list(page)
-            result = self._commit(self._prepare(batch))
+            result = self._commit(self._prepare(batch, unsigned_ok))
             stored.extend(result.stored)
             duplicates.extend(result.duplicates)
             rejected.extend(result.rejected)
@@ -367,11 +497,11 @@ class Store:
             tuple(stored), tuple(duplicates), tuple(rejected), tuple(capped), changes
         )
 
-    def _prepare(self, batch: list[Event]) -> _Checked:
-        """Everything about a page that needs no database: hashes, payloads, stored text."""
+    def _prepare(self, batch: list[Event], unsigned_ok: UnsignedPolicy) -> _Checked:
+        """Everything about a page that needs no database: hashes, payloads, signatures."""
         checked = _Checked(batch)
         seen: set[str] = set()
-        valid = checked.valid
+        candidates: list[tuple[Event, str]] = []
         problem = self._remote_problem
         for event in batch:
             event_id = event.id
@@ -384,7 +514,15 @@ class Store:
             if reason:
                 checked.rejected.append(Rejection(event_id, reason))
             else:
-                valid.append((event, payload_json))
+                candidates.append((event, payload_json))
+        # Signatures last, on the events that are otherwise sound, spread over the cores.
+        signatures = event_problems([e for e, _ in candidates], self.key_directory())
+        for (event, payload_json), reason in zip(candidates, signatures, strict=True):
+            if reason is None or (reason == "unsigned" and unsigned_ok(event)):
+                checked.valid.append((event, payload_json))
+            else:
+                checked.rejected.append(Rejection(event.id, _signature_words(reason)))
+        checked.unsigned_ok = unsigned_ok
         return checked
 
     def _commit(self, checked: _Checked, meta: dict[str, str] | None = None) -> ApplyResult:
@@ -399,7 +537,7 @@ class Store:
                         return self._insert_fast(checked)
                 except sqlite3.IntegrityError:
                     pass  # an id or chain position already held: go event by event
-            return self._insert_careful(checked.batch)
+            return self._insert_careful(checked.batch, checked.unsigned_ok or _no_unsigned)
 
     def _set_meta(self, meta: dict[str, str]) -> None:
         self.conn.executemany(
@@ -423,9 +561,35 @@ class Store:
             rows.INSERT_EVENT, [rows.event_row(e, stored_at, p) for e, p in checked.valid]
         )
         stored = [e for e, _ in checked.valid]
+        self._keep_refused(checked.batch, checked.rejected)
         return self._after_insert(stored, [], list(checked.rejected), len(checked.batch))
 
-    def _insert_careful(self, batch: list[Event]) -> ApplyResult:
+    def _keep_refused(self, batch: list[Event], rejected: Sequence[Rejection]) -> None:
+        """Refused events are kept as received, with why: never dropped unseen."""
+        if not rejected:
+            return
+        why = {r.event_id: r.reason for r in rejected}
+        refused_at = to_iso(self._wall())
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO refused_events (id, kind, actor, workstation, recorded_at, "
+            "reason, body, refused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.id,
+                    e.kind,
+                    e.actor,
+                    e.workstation,
+                    e.recorded_at,
+                    why[e.id],
+                    canonical_json(e.to_wire()),
+                    refused_at,
+                )
+                for e in batch
+                if e.id in why and not why[e.id].startswith("id collision")
+            ],
+        )
+
+    def _insert_careful(self, batch: list[Event], unsigned_ok: UnsignedPolicy) -> ApplyResult:
         """Event by event: repeats are harmless, clashes are refused by name."""
         held = self._held_hashes([e.id for e in batch])
         stored: list[Event] = []
@@ -442,6 +606,10 @@ class Store:
                 continue
             payload_json = canonical_json(event.payload)
             reason = self._remote_problem(event, payload_json)
+            if reason is None:
+                signature = self.key_directory().event_problem(event)
+                if signature is not None and not (signature == "unsigned" and unsigned_ok(event)):
+                    reason = _signature_words(signature)
             if reason:
                 rejected.append(Rejection(event.id, reason))
                 continue
@@ -461,6 +629,7 @@ class Store:
                 continue
             held[event.id] = event.content_hash
             stored.append(event)
+        self._keep_refused(batch, rejected)
         return self._after_insert(stored, duplicates, rejected, len(batch))
 
     def _after_insert(
@@ -743,7 +912,7 @@ class Store:
         last = 0
         while True:
             page = self.conn.execute(
-                f"SELECT rowid, {', '.join(rows.EVENT_COLUMNS[:-1])} FROM events "
+                f"SELECT rowid, {rows.READ_COLUMNS} FROM events "
                 "WHERE rowid > ? ORDER BY rowid LIMIT ?",
                 (last, batch),
             ).fetchall()
@@ -770,6 +939,45 @@ class Store:
 
     def execute_read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.conn.execute(sql, params))
+
+
+_CERT_COLUMNS = (
+    "key_id, public_key, user, agency, workstation, issued_at, issuer, break_glass, sig"
+)
+
+
+def _certificate(row: Sequence[Any]) -> KeyCertificate:
+    return KeyCertificate(
+        key_id=row[0],
+        public_key=row[1],
+        user=row[2],
+        agency=row[3],
+        workstation=row[4],
+        issued_at=row[5],
+        issuer=row[6],
+        break_glass=bool(row[7]),
+        sig=row[8],
+    )
+
+
+def _certificate_row(cert: KeyCertificate) -> tuple[Any, ...]:
+    return (
+        cert.key_id,
+        cert.public_key,
+        cert.user,
+        cert.agency,
+        cert.workstation,
+        cert.issued_at,
+        cert.issuer,
+        int(cert.break_glass),
+        cert.sig,
+    )
+
+
+def _signature_words(reason: str) -> str:
+    if reason == "unsigned":
+        return "unsigned: new entries must be signed by their author"
+    return f"signature refused: {reason}"
 
 
 class _WriteTransaction:

@@ -287,6 +287,56 @@ _DASHBOARD_TOTALS = (
 """
 )
 
+_SIGNATURES = """
+        -- Every new event is signed by its author (``sig``, Ed25519 over the content hash,
+        -- with the key ``key_id`` names). Events written before this migration stay as they
+        -- were and are shown as unsigned (before signing).
+        ALTER TABLE events ADD COLUMN key_id TEXT;
+        ALTER TABLE events ADD COLUMN sig TEXT;
+        INSERT INTO meta (key, value) VALUES
+            ('signing.since', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+
+        -- Whose keys this store trusts to certify authors: the central server's signing key,
+        -- or this workstation's own when it is standalone.
+        CREATE TABLE authorities (
+            key_id TEXT PRIMARY KEY,
+            public_key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        -- Authors' public keys, each certified by an authority: what every signature in the
+        -- log is checked against (and ``osc-console check`` again). Never changed or removed.
+        CREATE TABLE key_certificates (
+            key_id TEXT PRIMARY KEY,
+            public_key TEXT NOT NULL,
+            user TEXT NOT NULL,
+            agency TEXT NOT NULL,
+            workstation TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            issuer TEXT NOT NULL,
+            break_glass INTEGER NOT NULL,
+            sig TEXT NOT NULL,
+            stored_at TEXT NOT NULL
+        );
+        CREATE TRIGGER key_certificates_no_update BEFORE UPDATE ON key_certificates
+        BEGIN SELECT RAISE(ABORT, 'key certificates are never changed'); END;
+        CREATE TRIGGER key_certificates_no_delete BEFORE DELETE ON key_certificates
+        BEGIN SELECT RAISE(ABORT, 'key certificates are never removed'); END;
+
+        -- Events received from the server that this workstation refused (a signature that
+        -- fails, an unregistered key): kept as received, with why, to be shown and reported.
+        CREATE TABLE refused_events (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            workstation TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            body TEXT NOT NULL,
+            refused_at TEXT NOT NULL
+        );
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL),
     Migration(2, "users", _USERS),
@@ -294,5 +344,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "linked incidents", _INCIDENT_LINKS),
     Migration(5, "dashboard figures as incident columns", _FIRST_RESPONSE),
     Migration(6, "dashboard running totals", _DASHBOARD_TOTALS),
+    Migration(7, "signed events and key certificates", _SIGNATURES),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

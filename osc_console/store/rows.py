@@ -12,13 +12,15 @@ from osc_console.models.events import HASHED_FIELDS, Event, canonical_json, comp
 from osc_console.models.incident import urgency
 from osc_console.models.projection import IncidentState
 
-# The envelope's hashed fields in their stored order, then the hash and when it was stored.
-EVENT_COLUMNS = (*HASHED_FIELDS, "content_hash", "stored_at")
+# The envelope's hashed fields in their stored order, the hash, the signature, and when it
+# was stored (the one column that is not part of the event).
+EVENT_COLUMNS = (*HASHED_FIELDS, "content_hash", "key_id", "sig", "stored_at")
 INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
 )
-SELECT_EVENT = f"SELECT {', '.join(EVENT_COLUMNS[:-1])} FROM events"
+READ_COLUMNS = ", ".join(EVENT_COLUMNS[:-1])
+SELECT_EVENT = f"SELECT {READ_COLUMNS} FROM events"
 
 
 def _dumps(value: Any) -> str:
@@ -46,6 +48,8 @@ def event_row(event: Event, stored_at: str, payload_json: str | None = None) -> 
         event.device_seq,
         event.prev_hash,
         event.content_hash,
+        event.key_id,
+        event.sig,
         stored_at,
     )
 
@@ -73,6 +77,8 @@ def row_event(row: Sequence[Any]) -> Event:
         device_seq=row[16],
         prev_hash=row[17],
         content_hash=row[18],
+        key_id=row[19],
+        sig=row[20],
     )
 
 

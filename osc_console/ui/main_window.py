@@ -61,7 +61,7 @@ _NEEDS: dict[str, Action] = {
     "close": Action.CLOSE,
     "reopen": Action.REOPEN,
     "focus_entry": Action.LOG,
-    "link": Action.CHANGE_STATUS,
+    "link": Action.LINK,
 }
 
 

@@ -34,6 +34,7 @@ ACTION_WORDS = {
     Action.WITHDRAW: "withdraw assignments",
     Action.CHANGE_GRADE: "change grades",
     Action.CHANGE_STATUS: "change an incident's status",
+    Action.LINK: "link incidents",
     Action.CLOSE: "close incidents",
     Action.REOPEN: "reopen incidents",
     Action.RESOLVE_CONFLICT: "resolve conflicting edits",

@@ -18,7 +18,7 @@ from osc_console.ui.session import ConsoleSession
 
 
 class LinkDialog(QuickDialog):
-    action = Action.CHANGE_STATUS
+    action = Action.LINK
 
     def __init__(
         self, session: ConsoleSession, state: IncidentState, parent: QtWidgets.QWidget | None = None
