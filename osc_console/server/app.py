@@ -14,21 +14,23 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from osc_console import __version__
-from osc_console.server.service import ApiError, SyncService
+from osc_console.models.errors import ValidationError
+from osc_console.server.errors import ApiError
+from osc_console.server.service import SyncService
 from osc_console.server.storage import RawPage, StorageError
+from osc_console.signing.documents import KeyCertificate
 from osc_console.sync.protocol import (
     DEFAULT_PULL_LIMIT,
     MAX_BODY_BYTES,
     MAX_PULL_LIMIT,
     MAX_WAIT_SECONDS,
-    PROTOCOL_VERSION,
     error_body,
 )
 
@@ -42,16 +44,68 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CROSS_PROCESS_POLL = 0.5
 
 
+class ProofBody(BaseModel):
+    nonce: str = Field(min_length=16, max_length=64)
+    at: str = Field(max_length=40)
+    sig: str = Field(max_length=200)
+
+
+class NewKeyBody(BaseModel):
+    public_key: str = Field(max_length=100)
+    possession: str = Field(max_length=200)
+
+
 class LoginRequest(BaseModel):
+    protocol: int = 0
     user: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1000)
     workstation: str = Field(min_length=1, max_length=20)
     realm: str = Field(default="live", max_length=80)
+    proof: ProofBody | None = None
+    new_key: NewKeyBody | None = None
 
 
 class PushRequest(BaseModel):
-    protocol: int = PROTOCOL_VERSION
+    protocol: int = 0
     events: list[Any]
+    certificates: list[Any] = Field(default_factory=list)
+
+
+class PasswordChange(BaseModel):
+    old_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+class EnrolAtDesk(BaseModel):
+    admin: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+    workstation: str = Field(min_length=1, max_length=20)
+    public_key: str = Field(max_length=100)
+    agency: str = Field(max_length=40)
+    possession: str = Field(max_length=200)
+
+
+class NewUser(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(default="", max_length=200)
+    agency: str = Field(max_length=40)
+    role: str = Field(max_length=40)
+    password: str = Field(min_length=1, max_length=1000)
+    break_glass: bool = False
+
+
+class RoleChange(BaseModel):
+    role: str = Field(max_length=40)
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class NewWorkstation(BaseModel):
+    workstation: str = Field(min_length=1, max_length=20)
+    public_key: str = Field(max_length=100)
+    agency: str = Field(max_length=40)
 
 
 class BodyLimit:
@@ -141,8 +195,14 @@ def create_app(service: SyncService) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(error_body(exc.message), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        return JSONResponse(error_body(str(exc)), status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -164,10 +224,128 @@ def create_app(service: SyncService) -> FastAPI:
             "version": __version__,
         }
 
-    @app.post("/v1/auth/login", summary="Sign in: a bearer token for a user at a workstation")
-    def login(body: LoginRequest) -> dict[str, Any]:
-        session = service.login(body.user, body.password, body.workstation, body.realm)
-        return {**session.to_wire(), "server_id": service.backend.server_id()}
+    @app.post(
+        "/v1/auth/login",
+        summary="Sign in at an enrolled workstation: a token, a grant, the key certificates",
+    )
+    def login(body: LoginRequest, request: Request) -> dict[str, Any]:
+        reply = service.login(body.model_dump(), _address(request))
+        return reply.to_wire()
+
+    @app.post("/v1/auth/logout", summary="Sign out: the token is no longer accepted")
+    def logout(
+        request: Request, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        service.signin.logout(authorization, _address(request))
+        return {"signed_out": True}
+
+    @app.post("/v1/auth/password", summary="Change your own password (every sign-in ends)")
+    def change_password(
+        body: PasswordChange, request: Request, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        service.signin.change_password(
+            authorization, body.old_password, body.new_password, _address(request)
+        )
+        return {"changed": True}
+
+    @app.post(
+        "/v1/workstations/enrol",
+        summary="Enrol this workstation's device key: an administrator present at the desk",
+    )
+    def enrol_at_desk(body: EnrolAtDesk, request: Request) -> dict[str, Any]:
+        cert, authority = service.signin.enrol_at_desk(body.model_dump(), _address(request))
+        return {
+            "device_certificate": cert.to_wire(),
+            "authority": {"key_id": service.authority.key_id, "public_key": authority},
+            "server_id": service.backend.server_id(),
+        }
+
+    admins = frozenset({"admin"})
+    reviewers = frozenset({"admin", "duty_manager"})
+
+    @app.get("/v1/admin/users", summary="Every account (administrators)")
+    def list_users(authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        service.authenticate_as(authorization, admins)
+        return {"users": [u.to_wire() for u in service.admin.users()]}
+
+    @app.post("/v1/admin/users", summary="Add an account (administrators)")
+    def add_user(body: NewUser, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        caller = service.authenticate_as(authorization, admins)
+        made = service.admin.add_user(
+            caller.user,
+            body.name,
+            body.agency,
+            body.role,
+            body.password,
+            display_name=body.display_name,
+            break_glass=body.break_glass,
+        )
+        return {"name": made.name}
+
+    @app.post("/v1/admin/users/{name}/role", summary="Grant a role (administrators)")
+    def set_role(
+        body: RoleChange,
+        name: str = Path(max_length=200),
+        authorization: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        caller = service.authenticate_as(authorization, admins)
+        service.admin.set_role(caller.user, name, body.role)
+        return {"name": name, "role": body.role}
+
+    @app.post("/v1/admin/users/{name}/{action}", summary="Disable, enable or unlock an account")
+    def account_action(
+        name: str = Path(max_length=200),
+        action: str = Path(pattern="^(disable|enable|unlock)$"),
+        authorization: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        caller = service.authenticate_as(authorization, admins)
+        getattr(service.admin, action)(caller.user, name)
+        return {"name": name, "done": action}
+
+    @app.post("/v1/admin/users/{name}/password", summary="Reset a password (administrators)")
+    def reset_password(
+        body: PasswordReset,
+        name: str = Path(max_length=200),
+        authorization: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        caller = service.authenticate_as(authorization, admins)
+        service.admin.reset_password(caller.user, name, body.password)
+        return {"name": name, "must_change": True}
+
+    @app.get("/v1/admin/workstations", summary="Enrolled workstations (administrators)")
+    def list_workstations(authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        service.authenticate_as(authorization, admins)
+        return {"workstations": service.admin.workstations()}
+
+    @app.post("/v1/admin/workstations", summary="Enrol a workstation's key (administrators)")
+    def enrol_workstation(
+        body: NewWorkstation, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        caller = service.authenticate_as(authorization, admins)
+        key_id = service.admin.enrol_workstation(
+            caller.user, body.workstation, body.public_key, body.agency
+        )
+        return {"workstation": body.workstation.upper(), "key_id": key_id}
+
+    @app.post("/v1/admin/workstations/{code}/revoke", summary="Revoke a workstation")
+    def revoke_workstation(
+        code: str = Path(max_length=20), authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        caller = service.authenticate_as(authorization, admins)
+        service.admin.revoke_workstation(caller.user, code)
+        return {"workstation": code.upper(), "revoked": True}
+
+    @app.get(
+        "/v1/admin/audit",
+        summary="Account changes and sign-ins the server saw (administrators, duty managers)",
+    )
+    def audit(
+        after: int = Query(default=0, ge=0, le=2**62),
+        limit: int = Query(default=500, ge=1, le=1000),
+        authorization: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        service.authenticate_as(authorization, reviewers)
+        return {"entries": [e.to_wire() for e in service.admin.audit(after, limit)]}
 
     @app.post(
         "/v1/sync/push",
@@ -175,7 +353,9 @@ def create_app(service: SyncService) -> FastAPI:
     )
     async def push(body: PushRequest, authorization: str | None = Header(default=None)) -> Response:
         caller = await run_in_threadpool(service.authenticate, authorization)
-        results = await run_in_threadpool(service.push, caller, body.protocol, body.events)
+        results = await run_in_threadpool(
+            service.push, caller, body.protocol, body.events, body.certificates
+        )
         wakeup.notify()
         # Encoded directly: FastAPI's generic encoder cost ~10 µs a result on the event loop.
         text = json.dumps(
@@ -205,7 +385,9 @@ def create_app(service: SyncService) -> FastAPI:
             cursor = page.next
             remaining = deadline - loop.time()
             if page.rows or page.more or remaining <= 0:
-                return Response(_page_json(page, service.now()), media_type="application/json")
+                keys = await run_in_threadpool(service.certificates, page.key_ids)
+                text = _page_json(page, service.now(), keys, service.signing_since())
+                return Response(text, media_type="application/json")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout=min(remaining, CROSS_PROCESS_POLL))
 
@@ -224,17 +406,25 @@ def create_app(service: SyncService) -> FastAPI:
     return app
 
 
-def _page_json(page: RawPage, server_time: str) -> str:
+def _page_json(
+    page: RawPage, server_time: str, keys: list[KeyCertificate], signing_since: int
+) -> str:
     """The page as text, built from the stored wire JSON without parsing it again."""
     parts = [
         f'{body[:-1]},"seq":{seq},"received_at":"{received_at}"}}'
         for seq, body, received_at in page.rows
     ]
+    certs = json.dumps([k.to_wire() for k in keys], separators=(",", ":"))
     return (
         f'{{"events":[{",".join(parts)}],"next":{page.next},'
         f'"more":{"true" if page.more else "false"},"high_water":{page.high_water},'
+        f'"keys":{certs},"signing_since":{signing_since},'
         f'"server_time":"{server_time}"}}'
     )
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client is not None else ""
 
 
 def _describe(exc: RequestValidationError) -> str:

@@ -118,6 +118,21 @@ class PostgresBackend(Backend):
             row = conn.execute("SELECT value FROM server_meta WHERE key = 'server_id'").fetchone()
             assert row is not None
             self._server_id = str(row[0])
+            version = conn.execute("SELECT value FROM server_meta WHERE key = 'schema'").fetchone()
+            if version is None or int(version[0]) < schema.LATEST:
+                # Under the advisory lock: one process upgrades, the others find it done.
+                conn.execute(schema.IDENTITY.format(SERIAL="BIGSERIAL PRIMARY KEY"))
+                conn.execute(schema.POSTGRES_AUDIT_IMMUTABLE)
+                conn.execute(
+                    "INSERT INTO server_meta (key, value) SELECT 'signing_since', "
+                    "CAST(seq AS TEXT) FROM counter WHERE id = 1 "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                )
+                conn.execute(
+                    "INSERT INTO server_meta (key, value) VALUES ('schema', %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(schema.LATEST),),
+                )
 
     def close(self) -> None:
         self.pool.close()
@@ -132,6 +147,19 @@ class PostgresBackend(Backend):
         with self.pool.connection() as conn:
             cursor = conn.execute(_pg(sql), params)
             return cursor.fetchall() if cursor.description else []
+
+    def meta(self, key: str) -> str | None:
+        rows = self._execute("SELECT value FROM server_meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta_once(self, key: str, value: str) -> str:
+        self._execute(
+            "INSERT INTO server_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, value),
+        )
+        held = self.meta(key)
+        assert held is not None
+        return held
 
     # ---- the log ---------------------------------------------------------------------------
     @contextmanager
@@ -149,14 +177,15 @@ class PostgresBackend(Backend):
             high_row = conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()
             high = int(high_row[0]) if high_row else 0
             rows = conn.execute(
-                "SELECT seq, body, received_at FROM events WHERE realm = %s AND seq > %s "
-                "AND seq <= %s AND visibility = ANY(%s) ORDER BY seq LIMIT %s",
+                "SELECT seq, body, received_at, key_id FROM events WHERE realm = %s AND "
+                "seq > %s AND seq <= %s AND visibility = ANY(%s) ORDER BY seq LIMIT %s",
                 (realm, after, high, list(visibilities), limit),
             ).fetchall()
         page = [(int(r[0]), r[1], r[2]) for r in rows]
+        keys = frozenset(r[3] for r in rows if r[3] is not None)
         if len(page) == limit:
-            return RawPage(page, page[-1][0], True, high)
-        return RawPage(page, max(after, high), False, high)
+            return RawPage(page, page[-1][0], True, high, keys)
+        return RawPage(page, max(after, high), False, high, keys)
 
     def high_water(self) -> int:
         with self.pool.connection() as conn:

@@ -8,7 +8,7 @@ transaction, so that every decision is made under the same lock as the insert.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,12 +16,12 @@ from typing import Any
 from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.errors import ValidationError
 from osc_console.models.events import Event, canonical_event_json, canonical_json, event_hash
-from osc_console.models.payloads import EXERCISE_KINDS, check_realm, is_known, validate_payload
+from osc_console.models.payloads import check_realm, is_known, validate_payload
 from osc_console.models.reference import ReferenceData
+from osc_console.server.authorship import Refusal
 
-# Who may start, pause, stop an exercise or speak to its players (the console offers these
-# only to planners; the server holds everyone else to it too).
-EXERCISE_CONTROL_ROLES = frozenset({"planner", "admin"})
+# Who wrote an event and whether they might: :meth:`Authorship.refusal` bound to the sign-in.
+AuthorshipCheck = Callable[[Event], Refusal | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,13 @@ class Head:
     content_hash: str
 
 
-def check_event(index: int, data: Any, caller: Caller, reference: ReferenceData) -> Checked:
+def check_event(
+    index: int,
+    data: Any,
+    caller: Caller,
+    reference: ReferenceData,
+    authorship: AuthorshipCheck,
+) -> Checked:
     event_id = str(data.get("id", "")) if isinstance(data, Mapping) else ""
     try:
         event = Event.from_wire(data)
@@ -106,24 +112,18 @@ def check_event(index: int, data: Any, caller: Caller, reference: ReferenceData)
         check_realm(event.kind, event.realm)
     except ValidationError as exc:
         return Checked(index, event_id, event, body, f"invalid: {exc}", chained=True)
-    if event.kind in EXERCISE_KINDS and caller.role not in EXERCISE_CONTROL_ROLES:
+    # Who wrote it, and might they: the workstation, the signature, the role then held.
+    refusal = authorship(event)
+    if refusal is not None:
+        return Checked(index, event_id, event, body, refusal.reason, chained=refusal.chained)
+    # Need-to-know, judged by the author's own organisation (proven by the signature).
+    if not can_see(Agency(event.agency), Visibility(event.visibility)):
         return Checked(
             index,
             event_id,
             event,
             body,
-            f"not permitted: only an exercise planner may send {event.kind} "
-            f"(this sign-in is a {caller.role})",
-            chained=True,
-        )
-    if not can_see(caller.agency, Visibility(event.visibility)):
-        return Checked(
-            index,
-            event_id,
-            event,
-            body,
-            f"not permitted: a {caller.agency.value} user may not send a "
-            f"{event.visibility}-only event",
+            f"not permitted: a {event.agency} user may not send a {event.visibility}-only event",
             chained=True,
         )
     if not is_known(event.kind, event.schema):

@@ -87,9 +87,106 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
 FOR EACH ROW EXECUTE FUNCTION osc_events_append_only();
 """
 
+# Schema versions after the first (``server_meta`` 'schema'; a database without it is at 1).
+# Each runs once, in one transaction, under the lock every server process takes at start.
+IDENTITY = """
+-- Who did it, provably: signatures on events, enrolled workstations, certified keys, grants.
+ALTER TABLE events ADD COLUMN key_id TEXT;
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN changed_at TEXT;
+ALTER TABLE tokens ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
+
+-- Consecutive failed passwords per typed name, known or not (so that a name cannot be told
+-- from a non-name by how the server answers), and the lock they lead to.
+CREATE TABLE sign_in_failures (
+    name_key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at TEXT NOT NULL,
+    locked_until TEXT
+);
+
+-- Workstations an administrator enrolled, by their device key.
+CREATE TABLE workstations (
+    code TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    enrolled_by TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_by TEXT
+);
+
+-- Certified keys: each person's per workstation (and each workstation's device key, under
+-- the user '@CODE'). Every pushed signature is checked against these.
+CREATE TABLE user_keys (
+    key_id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    break_glass INTEGER NOT NULL DEFAULT 0,
+    sig TEXT NOT NULL
+);
+CREATE INDEX user_keys_user ON user_keys (user_name, workstation);
+
+-- Grants: the role a person held at a workstation from one sign-in until it expired (or
+-- the account was disabled). An entry is judged by the grant that covered its recording.
+CREATE TABLE grants (
+    grant_id TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    role TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    break_glass INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX grants_user ON grants (user_name, workstation, issued_at);
+
+-- What was done to accounts and workstations, and every sign-in the server saw: who, when,
+-- from where. Append-only, like the log.
+CREATE TABLE audit (
+    seq {SERIAL},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    address TEXT NOT NULL,
+    workstation TEXT NOT NULL
+);
+
+-- Sign-in proofs already used (a proof is good once, for a few minutes).
+CREATE TABLE nonces (nonce TEXT PRIMARY KEY, at TEXT NOT NULL);
+"""
+
+SQLITE_AUDIT_IMMUTABLE = """
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"""
+
+POSTGRES_AUDIT_IMMUTABLE = """
+CREATE OR REPLACE FUNCTION osc_audit_append_only() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+FOR EACH ROW EXECUTE FUNCTION osc_audit_append_only();
+"""
+
+LATEST = 2
+
 INSERT_EVENT = (
     "INSERT INTO events (seq, id, realm, workstation, device_seq, visibility, content_hash, "
-    "body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "body, received_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_QUARANTINE = (
     "INSERT INTO quarantine (id, realm, workstation, device_seq, prev_hash, content_hash, "

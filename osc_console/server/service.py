@@ -1,50 +1,41 @@
-"""The server's use cases with no HTTP in them: sign in, push, pull, users.
+"""The server's use cases with no HTTP in them: sign in, push, pull, administer.
 
 The HTTP layer (:mod:`osc_console.server.app`) only translates; tests that simulate a
-network drive this class directly, so the rules are the same either way.
+network drive this class directly, and a standalone workstation runs it in process as its
+own authority, so the rules are the same every way.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from osc_console.models.clock import from_iso, to_iso
-from osc_console.models.errors import ValidationError
-from osc_console.models.incident import REALM_PATTERN, WORKSTATION_CODE
+from osc_console.models.clock import to_iso
 from osc_console.models.reference import ReferenceData, reference_data
-from osc_console.models.users import make_user
-from osc_console.server.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from osc_console.server.accounts import Accounts, TokenRecord
+from osc_console.server.admin import AdminService
+from osc_console.server.authorship import Authorship, GrantRow, Refusal
+from osc_console.server.errors import ApiError
 from osc_console.server.rules import Caller, check_event
-from osc_console.server.storage import (
-    Backend,
-    Digest,
-    RawPage,
-    ServerUser,
-    UserExistsError,
-    token_digest,
-)
+from osc_console.server.signin import SignInPolicy, SignInService
+from osc_console.server.storage import Backend, Digest, RawPage, StorageError
+from osc_console.signing.authority import Authority
+from osc_console.signing.documents import KeyCertificate
+from osc_console.signing.keys import SigningKey
 from osc_console.sync.protocol import (
     MAX_PULL_LIMIT,
     MAX_PUSH_EVENTS,
     SUPPORTED_VERSIONS,
+    LoginReply,
     PushResult,
-    Session,
 )
 
-DEFAULT_TOKEN_TTL = timedelta(hours=12)
+__all__ = ["ApiError", "Health", "SyncService"]
 
-
-class ApiError(Exception):
-    """A refusal with its HTTP status and one sentence for the person who sent it."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+# Break-glass keys made offline a push may bring (one per use; a handful at most).
+MAX_PUSH_CERTIFICATES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,73 +52,68 @@ class SyncService:
         self,
         backend: Backend,
         *,
+        authority: Authority | None = None,
         reference: ReferenceData | None = None,
-        token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+        policy: SignInPolicy | None = None,
         wall: Callable[[], datetime] | None = None,
     ) -> None:
         self.backend = backend
         self.reference = reference or reference_data()
-        self.token_ttl = token_ttl
+        self.policy = policy or SignInPolicy()
         self._wall = wall or (lambda: datetime.now(UTC))
-
-    # ---- users -----------------------------------------------------------------------------
-    def add_user(self, name: str, agency: str, role: str, password: str) -> ServerUser:
-        """Raises ValidationError naming the field; nothing is stored then."""
-        person = make_user(name, agency, role)
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationError(
-                "password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        self.authority = authority or Authority(SigningKey.generate(), "server")
+        held = backend.set_meta_once(
+            "authority", f"{self.authority.key_id}:{self.authority.public_key}"
+        )
+        if held.split(":", 1)[0] != self.authority.key_id:
+            raise StorageError(
+                f"this server database was set up with the signing key {held.split(':')[0]}; "
+                f"the key given is {self.authority.key_id} (use that database's key file)"
             )
-        user = ServerUser(person.name, person.agency, person.role.value, hash_password(password))
-        try:
-            self.backend.add_user(user)
-        except UserExistsError:
-            raise ValidationError("name", f"a user called {person.name!r} already exists") from None
-        return user
-
-    # ---- sign-in ---------------------------------------------------------------------------
-    def login(self, user: str, password: str, workstation: str, realm: str) -> Session:
-        code = workstation.strip().upper()
-        if not WORKSTATION_CODE.match(code):
-            raise ApiError(400, "workstation must be 2 to 8 capital letters or digits, e.g. CR1")
-        if not REALM_PATTERN.match(realm):
-            raise ApiError(400, f"realm {realm!r} must be 'live' or 'exercise:<slug>'")
-        found = self.backend.find_user(user)
-        if found is None or not verify_password(password, found.password_hash):
-            # The same answer for an unknown name and a wrong password.
-            raise ApiError(401, "user name or password not recognised")
-        caller = Caller(found.name, found.agency, found.role, code, realm)
-        token = secrets.token_urlsafe(32)
-        expires = to_iso(self._wall() + self.token_ttl)
-        self.backend.save_token(token_digest(token), caller, expires)
-        return Session(
-            token=token,
-            user=found.name,
-            agency=found.agency.value,
-            role=found.role,
-            workstation=code,
-            realm=realm,
-            expires_at=expires,
-            protocols=SUPPORTED_VERSIONS,
+        self.authorship = Authorship(
+            self.accounts, (self.authority.key_id, self.authority.public_key)
+        )
+        self.signin = SignInService(
+            self.accounts,
+            backend.server_id,
+            self.authority,
+            self.authorship,
+            self.policy,
+            self._wall,
+        )
+        self.admin = AdminService(
+            self.accounts, self.authority, self.authorship, self._wall, self.policy.hash_cost
         )
 
+    def accounts(self) -> Accounts:
+        return self.backend.accounts
+
+    # ---- sign-in ---------------------------------------------------------------------------
+    def login(self, data: dict[str, Any], address: str = "") -> LoginReply:
+        return self.signin.login(data, address)
+
     def authenticate(self, authorization: str | None) -> Caller:
-        if not authorization or not authorization.startswith("Bearer "):
-            raise ApiError(401, "sign in first: send 'Authorization: Bearer <token>'")
-        record = self.backend.find_token(token_digest(authorization.removeprefix("Bearer ")))
-        if record is None:
-            raise ApiError(401, "this sign-in is not recognised; sign in again")
-        if from_iso(record.expires_at) <= self._wall():
-            raise ApiError(401, "this sign-in has expired; sign in again")
-        return record.caller
+        return caller_of(self.signin.authenticate(authorization))
+
+    def authenticate_as(self, authorization: str | None, roles: frozenset[str]) -> Caller:
+        caller = self.authenticate(authorization)
+        if caller.role not in roles:
+            raise ApiError(403, f"only {' or '.join(sorted(roles))} users may do this")
+        return caller
 
     # ---- sync ------------------------------------------------------------------------------
-    def push(self, caller: Caller, protocol: int, events: Sequence[Any]) -> list[PushResult]:
+    def push(
+        self,
+        caller: Caller,
+        protocol: int,
+        events: Sequence[Any],
+        certificates: Sequence[Any] = (),
+    ) -> list[PushResult]:
         if protocol not in SUPPORTED_VERSIONS:
             raise ApiError(
                 400,
                 f"protocol {protocol} is not spoken here; this server accepts "
-                f"{', '.join(map(str, SUPPORTED_VERSIONS))}",
+                f"{', '.join(map(str, SUPPORTED_VERSIONS))}: upgrade OSC Console",
             )
         if len(events) > MAX_PUSH_EVENTS:
             raise ApiError(
@@ -135,12 +121,92 @@ class SyncService:
                 f"a push may hold at most {MAX_PUSH_EVENTS} events; this one has "
                 f"{len(events)}: send them in smaller batches",
             )
-        checked = [check_event(i, data, caller, self.reference) for i, data in enumerate(events)]
+        if len(certificates) > MAX_PUSH_CERTIFICATES:
+            raise ApiError(413, f"a push may bring at most {MAX_PUSH_CERTIFICATES} certificates")
+        self._break_glass_keys(caller, certificates)
+        grants: dict[tuple[str, str], list[GrantRow]] = {}
+        accounts = self.accounts()
+
+        def grants_of(user: str, workstation: str) -> list[GrantRow]:
+            key = (user, workstation)
+            if key not in grants:
+                grants[key] = accounts.grants_of(user, workstation)
+            return grants[key]
+
+        def authorship(event: Any) -> Refusal | None:
+            return self.authorship.refusal(event, caller.workstation, grants_of)
+
+        checked = [
+            check_event(i, data, caller, self.reference, authorship)
+            for i, data in enumerate(events)
+        ]
         return self.backend.push(caller, checked)
+
+    def _break_glass_keys(self, caller: Caller, certificates: Sequence[Any]) -> None:
+        """Keys the break-glass account made offline at this desk, certified by its device
+        key: registered here so the entries signed with them can be checked."""
+        accounts = self.accounts()
+        for data in certificates:
+            try:
+                cert = KeyCertificate.from_wire(data)
+            except (ValueError, TypeError) as exc:
+                raise ApiError(400, f"certificates: {exc}") from None
+            if self.authorship.certificate(cert.key_id) is not None:
+                continue
+            account = accounts.find(cert.user)
+            station = accounts.workstation(caller.workstation)
+            if (
+                not cert.break_glass
+                or account is None
+                or not account.break_glass
+                or cert.workstation != caller.workstation
+                or station is None
+                or cert.issuer != station.key_id
+                or cert.agency != account.agency.value
+            ):
+                raise ApiError(
+                    400,
+                    "certificates: only a break-glass key certified by this workstation's "
+                    "own device key may be brought this way",
+                )
+            problem = self.authorship.problem_of_certificate(cert)
+            if problem is not None:
+                raise ApiError(400, f"certificates: {problem}")
+            accounts.add_key(cert)
+            self.authorship.learn(cert)
+            accounts.audit(
+                self.now(),
+                cert.user,
+                "break-glass used",
+                cert.user,
+                f"key {cert.key_id} made offline at {cert.issued_at}",
+                address="",
+                workstation=caller.workstation,
+            )
 
     def pull(self, caller: Caller, realm: str, after: int, limit: int) -> RawPage:
         self.check_pull(caller, realm, after, limit)
         return self.backend.pull(realm, after, limit, caller.visibilities)
+
+    def certificates(self, key_ids: frozenset[str]) -> list[KeyCertificate]:
+        """The certificates a puller needs to check a page (device keys that certified a
+        break-glass key included)."""
+        found: dict[str, KeyCertificate] = {}
+        wanted = list(key_ids)
+        while wanted:
+            key_id = wanted.pop()
+            if key_id in found:
+                continue
+            cert = self.authorship.certificate(key_id)
+            if cert is None:
+                continue
+            found[key_id] = cert
+            if cert.break_glass:
+                wanted.append(cert.issuer)
+        return list(found.values())
+
+    def signing_since(self) -> int:
+        return int(self.backend.meta("signing_since") or 0)
 
     @staticmethod
     def check_pull(caller: Caller, realm: str, after: int, limit: int) -> None:
@@ -166,3 +232,7 @@ class SyncService:
 
     def now(self) -> str:
         return to_iso(self._wall())
+
+
+def caller_of(record: TokenRecord) -> Caller:
+    return Caller(record.user, record.agency, record.role, record.workstation, record.realm)

@@ -120,6 +120,38 @@ class SqliteBackend(Backend):
         self._server_id = str(
             conn.execute("SELECT value FROM server_meta WHERE key = 'server_id'").fetchone()[0]
         )
+        self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring an older server database up to this program's schema, once, in one
+        transaction (another process starting at the same moment may do it first)."""
+        if self._schema_version(conn) >= schema.LATEST:
+            return
+        try:
+            conn.executescript(
+                "BEGIN IMMEDIATE;"
+                + schema.IDENTITY.format(SERIAL="INTEGER PRIMARY KEY AUTOINCREMENT")
+                + schema.SQLITE_AUDIT_IMMUTABLE
+                + "INSERT OR REPLACE INTO server_meta (key, value) VALUES ('signing_since', "
+                + "(SELECT CAST(seq AS TEXT) FROM counter WHERE id = 1));"
+                + "INSERT OR REPLACE INTO server_meta (key, value) VALUES "
+                + f"('schema', '{schema.LATEST}');"
+                + "COMMIT;"
+            )
+        except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if self._schema_version(conn) < schema.LATEST:
+                raise StorageError(f"{self.path} could not be upgraded: {exc}") from exc
+
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM server_meta WHERE key = 'schema'").fetchone()
+        if row is not None:
+            return int(row[0])
+        # A database made by this program before versions were kept is at 1; a new one has
+        # just been given the first version's tables.
+        return 1
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -146,6 +178,19 @@ class SqliteBackend(Backend):
     def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self._conn().execute(sql, params).fetchall()
 
+    def meta(self, key: str) -> str | None:
+        rows = self._execute("SELECT value FROM server_meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta_once(self, key: str, value: str) -> str:
+        self._execute(
+            "INSERT INTO server_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, value),
+        )
+        held = self.meta(key)
+        assert held is not None
+        return held
+
     # ---- the log ---------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[WriteTransaction]:
@@ -168,16 +213,18 @@ class SqliteBackend(Backend):
         conn.execute("BEGIN")  # one snapshot for the rows and the high-water mark
         try:
             high = int(conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])
-            rows = conn.execute(
-                "SELECT seq, body, received_at FROM events WHERE realm = ? AND seq > ? "
+            found = conn.execute(
+                "SELECT seq, body, received_at, key_id FROM events WHERE realm = ? AND seq > ? "
                 f"AND seq <= ? AND visibility IN ({marks}) ORDER BY seq LIMIT ?",
                 (realm, after, high, *visibilities, limit),
             ).fetchall()
         finally:
             conn.execute("COMMIT")
+        rows = [(r[0], r[1], r[2]) for r in found]
+        keys = frozenset(r[3] for r in found if r[3] is not None)
         if len(rows) == limit:
-            return RawPage(rows, int(rows[-1][0]), True, high)
-        return RawPage(rows, max(after, high), False, high)
+            return RawPage(rows, int(rows[-1][0]), True, high, keys)
+        return RawPage(rows, max(after, high), False, high, keys)
 
     def high_water(self) -> int:
         return int(self._conn().execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])

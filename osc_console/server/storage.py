@@ -17,32 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from osc_console.models.agencies import Agency
 from osc_console.models.clock import to_iso
+from osc_console.server.accounts import Accounts
 from osc_console.server.rules import Caller, Checked, Decision, Head, Verdict, decide, new_heads
 from osc_console.sync.protocol import Outcome, PushResult, fold_digests
 
 
 class StorageError(Exception):
     """The database refused or could not be reached; the request is answered with a 5xx."""
-
-
-class UserExistsError(Exception):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ServerUser:
-    name: str
-    agency: Agency
-    role: str
-    password_hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    caller: Caller
-    expires_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +35,7 @@ class RawPage:
     next: int
     more: bool
     high_water: int = 0  # the last seq committed when the page was read (for progress)
+    key_ids: frozenset[str] = frozenset()  # the keys that signed the page's events
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +105,7 @@ class Backend(ABC):
     def server_id(self) -> str:
         """A random id made when the database was created: a cursor is only valid for it."""
 
-    # ---- users and sign-ins ----------------------------------------------------------------
+    # ---- accounts, workstations, keys, grants, tokens, audit -------------------------------
     # One statement, committed; SQL written with ``?`` marks (each backend adapts them).
     @abstractmethod
     def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]: ...
@@ -130,57 +113,17 @@ class Backend(ABC):
     # What the database raises when a UNIQUE constraint is broken.
     _unique_violation: tuple[type[Exception], ...] = ()
 
-    def add_user(self, user: ServerUser) -> None:
-        try:
-            self._execute(
-                "INSERT INTO users (name, name_key, agency, role, password_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    user.name,
-                    user.name.casefold(),
-                    user.agency.value,
-                    user.role,
-                    user.password_hash,
-                    now_iso(),
-                ),
-            )
-        except self._unique_violation:
-            raise UserExistsError(user.name) from None
+    @property
+    def accounts(self) -> Accounts:
+        return Accounts(self._execute, self._unique_violation)
 
-    def find_user(self, name: str) -> ServerUser | None:
-        rows = self._execute(
-            "SELECT name, agency, role, password_hash FROM users WHERE name_key = ?",
-            (name.casefold(),),
-        )
-        return ServerUser(rows[0][0], Agency(rows[0][1]), rows[0][2], rows[0][3]) if rows else None
+    @abstractmethod
+    def meta(self, key: str) -> str | None:
+        """A value of ``server_meta`` (the server's id, when signing began, its key)."""
 
-    def save_token(self, digest: str, caller: Caller, expires_at: str) -> None:
-        """Tokens live in the database, so any server process on it accepts them."""
-        self._execute(
-            "INSERT INTO tokens (digest, user_name, agency, role, workstation, realm, "
-            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                digest,
-                caller.user,
-                caller.agency.value,
-                caller.role,
-                caller.workstation,
-                caller.realm,
-                now_iso(),
-                expires_at,
-            ),
-        )
-
-    def find_token(self, digest: str) -> TokenRecord | None:
-        rows = self._execute(
-            "SELECT user_name, agency, role, workstation, realm, expires_at FROM tokens "
-            "WHERE digest = ?",
-            (digest,),
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return TokenRecord(Caller(row[0], Agency(row[1]), row[2], row[3], row[4]), row[5])
+    @abstractmethod
+    def set_meta_once(self, key: str, value: str) -> str:
+        """Set ``key`` unless it is set; returns the value it holds afterwards."""
 
     # ---- the log ---------------------------------------------------------------------------
     @abstractmethod
@@ -246,6 +189,7 @@ class Backend(ABC):
                         event.content_hash,
                         decision.checked.body,
                         received_at,
+                        event.key_id,
                     )
                 )
             if rows:

@@ -26,8 +26,8 @@ def certified_author(
     actor: str,
     agency: Agency,
     workstation: str,
-    role: str,
     *,
+    role: str,
     realm: str | None = None,
     key: SigningKey | None = None,
     at: datetime | None = None,
@@ -61,6 +61,6 @@ def device_author(
         device_actor(workstation),
         agency,
         workstation,
-        WORKSTATION_ROLE,
+        role=WORKSTATION_ROLE,
         key=key,
     )

@@ -54,6 +54,7 @@ from osc_console.paths import config_dir
 from osc_console.store import shift_queries
 from osc_console.store.event_store import Store
 
+
 def may_manage_shifts(user: User | None) -> bool:
     """Whether ``user`` may write a handover, acknowledge one, or sign a shift off."""
     return user is not None and user.may(Action.MANAGE_SHIFT)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from osc_console.models.authority import check_authority
 from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import (
     MAX_FORWARD_MS,
@@ -24,7 +25,6 @@ from osc_console.models.clock import (
     london_date,
     to_iso,
 )
-from osc_console.models.authority import check_authority
 from osc_console.models.errors import DomainError, ValidationError
 from osc_console.models.events import (
     Author,
@@ -59,6 +59,18 @@ _LINK_KINDS = frozenset({Kind.INCIDENT_LINKED.value, Kind.INCIDENT_UNLINKED.valu
 @dataclass(frozen=True, slots=True)
 class Rejection:
     event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedRemote:
+    """An event received from the server that this store refused (kept, with why)."""
+
+    event_id: str
+    kind: str
+    actor: str
+    workstation: str
+    recorded_at: str
     reason: str
 
 
@@ -369,11 +381,10 @@ class Store:
         )
         return problems
 
-    def refused_events(self) -> list[tuple[str, str, str, str, str, str]]:
-        """Events from the server refused here: (id, kind, actor, workstation, recorded_at,
-        reason), oldest first."""
+    def refused_events(self) -> list[RefusedRemote]:
+        """Events from the server refused here, with why, oldest first."""
         return [
-            tuple(r)  # type: ignore[misc]
+            RefusedRemote(*r)
             for r in self.conn.execute(
                 "SELECT id, kind, actor, workstation, recorded_at, reason FROM refused_events "
                 "ORDER BY refused_at, recorded_at"
@@ -941,9 +952,7 @@ class Store:
         return list(self.conn.execute(sql, params))
 
 
-_CERT_COLUMNS = (
-    "key_id, public_key, user, agency, workstation, issued_at, issuer, break_glass, sig"
-)
+_CERT_COLUMNS = "key_id, public_key, user, agency, workstation, issued_at, issuer, break_glass, sig"
 
 
 def _certificate(row: Sequence[Any]) -> KeyCertificate:

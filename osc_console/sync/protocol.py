@@ -1,4 +1,9 @@
-"""The wire protocol shared by the sync client and the central server (version 1).
+"""The wire protocol shared by the sync client and the central server (version 2).
+
+Version 2 (issue 12) signs every event: events carry ``key_id`` and ``sig``; a sign-in proves
+the workstation with its device key and answers with a grant and key certificates signed by
+the server's authority key; a pull page carries the certificates of the keys that signed its
+events. Version 1 clients pushed unsigned events and are refused with a message to upgrade.
 
 Both sides import this module and nothing else of each other, so the shapes below are the
 whole contract: what a push answers per event, what a pull page holds, the limits a server
@@ -13,11 +18,12 @@ from enum import StrEnum
 from typing import Any
 
 from osc_console.models.events import Event
+from osc_console.signing.documents import Grant, KeyCertificate
 
-PROTOCOL_VERSION = 1
-# Versions this program's server accepts. An old client keeps pushing as long as its version
-# is listed; a newer client is told which versions the server speaks.
-SUPPORTED_VERSIONS = (1,)
+PROTOCOL_VERSION = 2
+# Versions this program's server accepts. A client of another version is told which
+# versions the server speaks (version 1 sent unsigned events, which are no longer accepted).
+SUPPORTED_VERSIONS = (2,)
 
 # Limits: a push larger than these is refused whole with a 413, never half-stored.
 MAX_PUSH_EVENTS = 1000
@@ -84,6 +90,12 @@ class PullPage:
     more: bool
     server_time: str = ""
     high_water: int = 0
+    # The certificates of the keys that signed this page's events (and of the devices that
+    # certified any break-glass key among them).
+    keys: tuple[KeyCertificate, ...] = ()
+    # Events at or below this seq were stored before the server required signatures: an
+    # unsigned one of them is "unsigned (before signing)"; any later one is refused.
+    signing_since: int = 0
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> PullPage:
@@ -97,6 +109,14 @@ class PullPage:
             bool(data["more"]),
             str(data.get("server_time", "")),
             int(data.get("high_water", 0)),
+            tuple(KeyCertificate.from_wire(k) for k in data.get("keys") or ()),
+            int(data.get("signing_since", 0)),
+        )
+
+    def unsigned_ok(self) -> frozenset[str]:
+        """The ids of this page's unsigned events that predate signing on the server."""
+        return frozenset(
+            p.event.id for p in self.events if p.event.sig is None and p.seq <= self.signing_since
         )
 
 
@@ -112,6 +132,9 @@ class Session:
     realm: str
     expires_at: str
     protocols: Sequence[int] = field(default_factory=lambda: SUPPORTED_VERSIONS)
+    display_name: str = ""
+    # An administrator reset the password: this sign-in may only choose a new one.
+    must_change_password: bool = False
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -123,6 +146,8 @@ class Session:
             "realm": self.realm,
             "expires_at": self.expires_at,
             "protocols": list(self.protocols),
+            "display_name": self.display_name,
+            "must_change_password": self.must_change_password,
         }
 
     @classmethod
@@ -136,6 +161,138 @@ class Session:
             realm=str(data["realm"]),
             expires_at=str(data["expires_at"]),
             protocols=tuple(int(v) for v in data.get("protocols", SUPPORTED_VERSIONS)),
+            display_name=str(data.get("display_name") or ""),
+            must_change_password=bool(data.get("must_change_password", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """The workstation's device key signs (user, workstation, realm, nonce, time): the sign-in
+    comes from an enrolled desk, and cannot be replayed."""
+
+    nonce: str
+    at: str
+    sig: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"nonce": self.nonce, "at": self.at, "sig": self.sig}
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A person's new key at this workstation, and the proof its holder has the private half."""
+
+    public_key: str
+    possession: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"public_key": self.public_key, "possession": self.possession}
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRequest:
+    user: str
+    password: str
+    workstation: str
+    realm: str
+    proof: Proof
+    new_key: NewKey | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "protocol": PROTOCOL_VERSION,
+            "user": self.user,
+            "password": self.password,
+            "workstation": self.workstation,
+            "realm": self.realm,
+            "proof": self.proof.to_wire(),
+        }
+        if self.new_key is not None:
+            wire["new_key"] = self.new_key.to_wire()
+        return wire
+
+
+@dataclass(frozen=True, slots=True)
+class BreakGlass:
+    """The room's break-glass account as a workstation keeps it for a day the server is down:
+    its password verifier and a grant for this workstation. Every use is recorded."""
+
+    user: str
+    display_name: str
+    agency: str
+    role: str
+    password_hash: str
+    grant: Grant
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "display_name": self.display_name,
+            "agency": self.agency,
+            "role": self.role,
+            "password_hash": self.password_hash,
+            "grant": self.grant.to_wire(),
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> BreakGlass:
+        return cls(
+            str(data["user"]),
+            str(data.get("display_name") or ""),
+            str(data["agency"]),
+            str(data["role"]),
+            str(data["password_hash"]),
+            Grant.from_wire(data["grant"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginReply:
+    """What a sign-in answers: the token, and what the workstation keeps for offline use."""
+
+    session: Session
+    server_id: str
+    authority_key_id: str = ""
+    authority_public_key: str = ""
+    grant: Grant | None = None
+    certificate: KeyCertificate | None = None  # the person's key at this workstation
+    device_certificate: KeyCertificate | None = None
+    break_glass: tuple[BreakGlass, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = self.session.to_wire()
+        wire.update(
+            {
+                "server_id": self.server_id,
+                "authority": {
+                    "key_id": self.authority_key_id,
+                    "public_key": self.authority_public_key,
+                },
+                "grant": self.grant.to_wire() if self.grant else None,
+                "certificate": self.certificate.to_wire() if self.certificate else None,
+                "device_certificate": (
+                    self.device_certificate.to_wire() if self.device_certificate else None
+                ),
+                "break_glass": [b.to_wire() for b in self.break_glass],
+            }
+        )
+        return wire
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> LoginReply:
+        authority = data.get("authority") or {}
+        return cls(
+            Session.from_wire(data),
+            str(data.get("server_id", "")),
+            str(authority.get("key_id", "")),
+            str(authority.get("public_key", "")),
+            Grant.from_wire(data["grant"]) if data.get("grant") else None,
+            KeyCertificate.from_wire(data["certificate"]) if data.get("certificate") else None,
+            KeyCertificate.from_wire(data["device_certificate"])
+            if data.get("device_certificate")
+            else None,
+            tuple(BreakGlass.from_wire(b) for b in data.get("break_glass") or ()),
         )
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from osc_console.models.events import Event
-from osc_console.sync.protocol import PullPage, PushResult, Session
+from osc_console.signing.documents import KeyCertificate
+from osc_console.sync.protocol import LoginReply, LoginRequest, PullPage, PushResult
 
 
 class SyncError(Exception):
@@ -40,19 +41,27 @@ class PushAnswer:
     server_time: str
 
 
-@dataclass(frozen=True, slots=True)
-class LoginAnswer:
-    session: Session
-    server_id: str
+LoginAnswer = LoginReply
+
+
+class SignInHelper(Protocol):
+    """What makes a sign-in request at this workstation (its device proof, a new key for a
+    person who has none here) and keeps what the answer gives (key, grant, certificates)."""
+
+    def login_request(self, user: str, password: str, realm: str) -> LoginRequest: ...
+
+    def accepted(self, reply: LoginReply, password: str) -> None: ...
 
 
 class Transport(Protocol):
     """What the engine needs of a server. The HTTP client below is one; tests supply a
     simulated network that drops, repeats and reorders."""
 
-    def login(self, user: str, password: str, workstation: str, realm: str) -> LoginAnswer: ...
+    def login(self, request: LoginRequest) -> LoginReply: ...
 
-    def push(self, token: str, events: Sequence[Event]) -> PushAnswer: ...
+    def push(
+        self, token: str, events: Sequence[Event], certificates: Sequence[KeyCertificate] = ()
+    ) -> PushAnswer: ...
 
     def pull(self, token: str, realm: str, after: int, limit: int, wait: float) -> PullPage: ...
 
