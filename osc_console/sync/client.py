@@ -6,20 +6,29 @@ httpx is slow to import, so only a console that has a server imports this module
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from osc_console.models.errors import ValidationError
 from osc_console.models.events import Event, compact_json
-from osc_console.sync.protocol import PROTOCOL_VERSION, PullPage, PushResult, Session
+from osc_console.signing.documents import KeyCertificate
+from osc_console.sync.protocol import (
+    PROTOCOL_VERSION,
+    LoginReply,
+    LoginRequest,
+    PullPage,
+    PushResult,
+)
 from osc_console.sync.transport import (
-    LoginAnswer,
     PushAnswer,
     ServerRefusedError,
     ServerUnreachableError,
     SignInNeededError,
+    check_server_url,
 )
 
 
@@ -30,29 +39,63 @@ class HttpTransport:
         *,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        ca_file: str | Path | None = None,
+        allow_http: bool = False,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_server_url(base_url, allow_http=allow_http).rstrip("/")
         self.timeout = timeout
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
             transport=transport,
+            verify=tls_context(ca_file),
             headers={"User-Agent": "osc-console-sync"},
         )
 
     def close(self) -> None:
         self._http.close()
 
-    def login(self, user: str, password: str, workstation: str, realm: str) -> LoginAnswer:
-        data = self._call(
-            "POST",
-            "/v1/auth/login",
-            json={"user": user, "password": password, "workstation": workstation, "realm": realm},
-        )
-        return LoginAnswer(Session.from_wire(data), str(data.get("server_id", "")))
+    def login(self, request: LoginRequest) -> LoginReply:
+        data = self._call("POST", "/v1/auth/login", json=request.to_wire())
+        try:
+            return LoginReply.from_wire(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServerRefusedError(f"the server's sign-in answer cannot be read: {exc}") from exc
 
-    def push(self, token: str, events: Sequence[Event]) -> PushAnswer:
-        body = compact_json({"protocol": PROTOCOL_VERSION, "events": [e.to_wire() for e in events]})
+    def logout(self, token: str) -> None:
+        self._call("POST", "/v1/auth/logout", headers=_bearer(token))
+
+    def change_password(self, token: str, old: str, new: str) -> None:
+        self._call(
+            "POST",
+            "/v1/auth/password",
+            json={"old_password": old, "new_password": new},
+            headers=_bearer(token),
+        )
+
+    def enrol_at_desk(self, body: dict[str, str]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/workstations/enrol", json=body)
+        return result
+
+    def admin(
+        self, method: str, path: str, token: str, body: dict[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        """An administration call (``/v1/admin/…``) as the signed-in administrator."""
+        result: dict[str, Any] = self._call(
+            method, f"/v1/admin/{path}", json=body, headers=_bearer(token), **kw
+        )
+        return result
+
+    def push(
+        self, token: str, events: Sequence[Event], certificates: Sequence[KeyCertificate] = ()
+    ) -> PushAnswer:
+        wire: dict[str, Any] = {
+            "protocol": PROTOCOL_VERSION,
+            "events": [e.to_wire() for e in events],
+        }
+        if certificates:
+            wire["certificates"] = [c.to_wire() for c in certificates]
+        body = compact_json(wire)
         data = self._call(
             "POST",
             "/v1/sync/push",
@@ -97,6 +140,14 @@ class HttpTransport:
                 timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 **kw,
             )
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower():
+                raise ServerRefusedError(
+                    f"the server at {self.base_url} is not the server it says it is: its "
+                    f"certificate could not be verified ({_plain(exc)}); check the address, or "
+                    "give its certificate authority with --ca-file"
+                ) from exc
+            raise ServerUnreachableError(f"cannot reach {self.base_url}: {_plain(exc)}") from exc
         except httpx.TransportError as exc:
             raise ServerUnreachableError(f"cannot reach {self.base_url}: {_plain(exc)}") from exc
         if response.status_code == 401:
@@ -106,8 +157,11 @@ class HttpTransport:
                 f"the server had a problem ({response.status_code}): {_message(response)}"
             )
         if response.status_code >= 400:
+            reason = _message(response)
             raise ServerRefusedError(
-                f"the server refused the request ({response.status_code}): {_message(response)}"
+                f"the server refused the request ({response.status_code}): {reason}",
+                status=response.status_code,
+                reason=reason,
             )
         try:
             return response.json()
@@ -115,6 +169,21 @@ class HttpTransport:
             raise ServerUnreachableError(
                 "the server's answer was cut short or is not JSON"
             ) from exc
+
+
+def tls_context(ca_file: str | Path | None) -> ssl.SSLContext:
+    """Certificates verified against the system's store, or the authority a room gives."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=str(Path(ca_file).expanduser()))
+        except (OSError, ssl.SSLError) as exc:
+            raise ServerRefusedError(f"--ca-file {ca_file}: cannot be read ({exc})") from exc
+    return context
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _message(response: httpx.Response) -> str:

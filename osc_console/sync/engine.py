@@ -27,6 +27,7 @@ from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import from_iso, to_iso
 from osc_console.models.events import Event
+from osc_console.signing.documents import KeyCertificate
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
 from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, Outcome, Session, fold_digests
@@ -34,6 +35,7 @@ from osc_console.sync.transport import (
     LoginAnswer,
     ServerRefusedError,
     ServerUnreachableError,
+    SignInHelper,
     SignInNeededError,
     SyncError,
     Transport,
@@ -166,9 +168,17 @@ class SyncEngine:
         keep_password: bool = True,
         progress_threshold: int = PROGRESS_THRESHOLD,
         wall: Callable[[], datetime] | None = None,
+        identity: SignInHelper | None = None,
+        certificates: Callable[[], Sequence[KeyCertificate]] | None = None,
     ) -> None:
         self._open_store = open_store
         self.transport = transport
+        # Makes this workstation's sign-in requests (device proof, new keys) and keeps what
+        # the answers give; certificates: break-glass keys made offline, pushed with their
+        # entries so the server can check them.
+        self._identity = identity
+        self._certificates = certificates or (lambda: ())
+        self._reply: LoginAnswer | None = None
         self.workstation = workstation
         self.realm = realm
         self.push_batch = push_batch
@@ -205,6 +215,16 @@ class SyncEngine:
         with self._lock:
             self._credentials = Credentials(user, password)
             self._session = None
+        self._signed_in.set()
+        self.kick()
+
+    def adopt(self, reply: LoginAnswer) -> None:
+        """Use a sign-in the console has just made (rather than signing in twice)."""
+        with self._lock:
+            self._reply = reply
+            self._session = reply.session
+            self._server_id = reply.server_id or "default"
+        self._update(user=reply.session.user)
         self._signed_in.set()
         self.kick()
 
@@ -297,7 +317,9 @@ class SyncEngine:
                 break
             token = self._token()
             self._update(status=SyncStatus.SYNCING)
-            answer = self.transport.push(token, batch)
+            used = {e.key_id for e in batch}
+            certs = [c for c in self._certificates() if c.key_id in used]
+            answer = self.transport.push(token, batch, certs)
             self._contacted = True
             self._observe_server_time(answer.server_time)
             acked: list[str] = []
@@ -344,7 +366,13 @@ class SyncEngine:
                     "nothing was changed here (was the server restored from a backup?)"
                 )
             events = self._permitted([p.event for p in page.events])
-            result = store.apply_remote(events, meta={key: str(page.next)})
+            self._trust_authority(store)
+            result = store.apply_remote(
+                events,
+                meta={key: str(page.next)},
+                certificates=page.keys,
+                unsigned_ok=_vouched(page.unsigned_ok()),
+            )
             cursor = page.next
             stored += len(result.stored)
             if result.rejected:
@@ -366,6 +394,17 @@ class SyncEngine:
                 break
         self._update(progress=None)
         return stored
+
+    def _trust_authority(self, store: Store) -> None:
+        """The server's authority key, as the sign-in gave it: what certifies every key."""
+        with self._lock:
+            reply = self._reply
+        if reply is None or not reply.authority_key_id:
+            return
+        if reply.authority_key_id not in store.authorities():
+            store.trust_authority(
+                reply.authority_key_id, reply.authority_public_key, f"server {reply.server_id}"
+            )
 
     def _permitted(self, events: Sequence[Event]) -> list[Event]:
         """Defence in depth: an event this organisation may not see is never stored."""
@@ -397,10 +436,14 @@ class SyncEngine:
             credentials = self._credentials
         if credentials is None:
             raise SignInNeededError("sign in to the server to sync")
+        if self._identity is None:
+            raise SignInNeededError("this workstation cannot sign in: it has no identity")
         try:
-            answer: LoginAnswer = self.transport.login(
-                credentials.user, credentials.password, self.workstation, self.realm
+            request = self._identity.login_request(
+                credentials.user, credentials.password, self.realm
             )
+            answer: LoginAnswer = self.transport.login(request)
+            self._identity.accepted(answer, credentials.password)
         except SignInNeededError as exc:
             with self._lock:
                 if self._credentials is credentials:
@@ -410,8 +453,13 @@ class SyncEngine:
                 status=SyncStatus.SIGN_IN_NEEDED, message=str(exc), sign_in_attempts=attempts
             )
             raise
+        if answer.session.must_change_password:
+            raise SignInNeededError(
+                f"{answer.session.user} must choose a new password first (it was reset)"
+            )
         with self._lock:
             self._session = answer.session
+            self._reply = answer
             self._server_id = answer.server_id or "default"
             if not self.keep_password:
                 self._credentials = None
@@ -541,3 +589,13 @@ class SyncEngine:
         self._failed(exc, store, retry_in=delay)
         self._wake.clear()
         self._wake.wait(delay)
+
+
+def _vouched(ids: frozenset[str]) -> Callable[[Event], bool]:
+    """The server vouches that these unsigned events were stored before it required
+    signatures ("unsigned (before signing)")."""
+
+    def before_signing(event: Event) -> bool:
+        return event.id in ids
+
+    return before_signing

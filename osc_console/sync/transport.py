@@ -32,7 +32,13 @@ class SignInNeededError(SyncError):
 
 
 class ServerRefusedError(SyncError):
-    """The server refused the request itself (4xx other than sign-in)."""
+    """The server refused the request itself (4xx other than sign-in). ``reason`` is the
+    server's own sentence, ``status`` its HTTP status, when it gave them."""
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason or message
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,33 @@ class PushAnswer:
 
 
 LoginAnswer = LoginReply
+
+# Plain HTTP carries passwords and tokens in clear: only to this machine, unless asked for.
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def check_server_url(url: str, *, allow_http: bool = False) -> str:
+    """``url`` if it may be used: https, or http to this machine (or when explicitly
+    allowed). Raises ServerRefusedError saying what to do otherwise."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise ServerRefusedError(f"{url!r} is not a server address: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ServerRefusedError(
+            f"{url!r} is not a server address; give one like https://server.example:8765"
+        )
+    host = parts.hostname
+    loopback = host in _LOOPBACK or host.startswith("127.")
+    if parts.scheme == "http" and not loopback and not allow_http:
+        raise ServerRefusedError(
+            f"{url} would send passwords and tokens in clear across the network: use "
+            "https:// (the server's --certfile and --keyfile), or --allow-http on a network "
+            "you trust completely"
+        )
+    return url.strip()
 
 
 class SignInHelper(Protocol):

@@ -40,7 +40,9 @@ from osc_console.models.ids import is_uuid, uuid7
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
 from tests.conftest import knife_incident
+from tests.signing import register, signed
 
+FAST_DESK = Author("PC Fast", Agency.POLICE, "CR9")
 NOON_MS = int(datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp() * 1000)
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -224,9 +226,7 @@ def fast_desk_events(tmp_path: Path) -> Iterator[list[Event]]:
     """Entries made on a workstation whose clock is three hours fast."""
     ahead = datetime.fromtimestamp((NOON_MS + 3 * HOUR_MS) / 1000, UTC)
     with Store.open(tmp_path / "fast.db", wall=lambda: ahead) as fast:
-        IncidentService(fast, Author("PC Fast", Agency.POLICE, "CR9")).open_incident(
-            knife_incident()
-        )
+        IncidentService(fast, signed(fast, FAST_DESK)).open_incident(knife_incident())
         yield list(fast.iter_events())
 
 
@@ -238,11 +238,12 @@ def test_a_store_receiving_an_entry_hours_ahead_keeps_it_and_caps_its_clock(
     tmp_path: Path, fast_desk_events: list[Event]
 ) -> None:
     with Store.open(tmp_path / "live.db", wall=_noon) as store:
+        register(store, FAST_DESK)
         result = store.apply_remote(fast_desk_events)
         assert len(result.stored) == 1
         assert result.clock_capped == result.stored
         assert store.clock.last.ms <= NOON_MS + MAX_FORWARD_MS
-        desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+        desk = IncidentService(store, signed(store, Author("PC Jane Smith", Agency.POLICE, "CR1")))
         mine = desk.open_incident(knife_incident()).events[0]
         assert Stamp.parse(mine.hlc).ms <= NOON_MS + MAX_FORWARD_MS
 
@@ -251,9 +252,10 @@ def test_restarting_the_console_does_not_undo_the_cap_on_a_fast_clock(
     tmp_path: Path, fast_desk_events: list[Event]
 ) -> None:
     with Store.open(tmp_path / "live.db", wall=_noon) as store:
+        register(store, FAST_DESK)
         store.apply_remote(fast_desk_events)
     with Store.open(tmp_path / "live.db", wall=_noon) as store:  # the console restarts
-        desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+        desk = IncidentService(store, signed(store, Author("PC Jane Smith", Agency.POLICE, "CR1")))
         mine = desk.open_incident(knife_incident()).events[0]
         # Otherwise every entry typed here for the next three hours is stamped three hours
         # ahead, and drags every other workstation that receives it up to the cap.
@@ -466,7 +468,7 @@ def test_an_incident_reference_carries_the_london_date(
     tmp_path: Path, utc: datetime, day: str
 ) -> None:
     with Store.open(tmp_path / "live.db", wall=lambda: utc) as store:
-        desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+        desk = IncidentService(store, signed(store, Author("PC Jane Smith", Agency.POLICE, "CR1")))
         first = desk.open_incident(knife_incident()).incident.ref
         second = desk.open_incident(knife_incident()).incident.ref
     assert (first, second) == (f"{day}-CR1-0001", f"{day}-CR1-0002")

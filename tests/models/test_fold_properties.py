@@ -38,6 +38,7 @@ from osc_console.models.reference import reference_data
 from osc_console.models.rules import check_draft
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
+from tests.signing import register, sign
 
 REF = reference_data()
 
@@ -159,14 +160,16 @@ class Desk:
         validate_payload(draft.kind, draft.schema, draft.payload, REF)
         ms = self.wall_ms()
         self.device_seq += 1
-        written = seal(
-            draft,
-            self.author,
-            event_id=sim_uuid7(ms, self.room.rng),
-            hlc=str(self.clock.now()),
-            recorded_at=ms_to_iso(ms),
-            device_seq=self.device_seq,
-            prev_hash=self.prev_hash,
+        written = sign(
+            seal(
+                draft,
+                self.author,
+                event_id=sim_uuid7(ms, self.room.rng),
+                hlc=str(self.clock.now()),
+                recorded_at=ms_to_iso(ms),
+                device_seq=self.device_seq,
+                prev_hash=self.prev_hash,
+            )
         )
         self.prev_hash = written.content_hash
         self.room.seen[written.id] = frozenset(self.held)
@@ -881,6 +884,17 @@ def _batches(events: list[Event], rng: random.Random) -> list[list[Event]]:
     return batches
 
 
+def _replica(path: Path) -> Store:
+    """A store holding the certificates of every desk's key, as a synced workstation does."""
+    store = Store.open(path)
+    register(store, *(Author(actor, agency, code) for code, agency, actor in DESKS))
+    return store
+
+
+# The log's bookkeeping: its keys (stamped with when each store learnt them) and what it refused.
+BOOKKEEPING = ("events", "meta", "outbox", "authorities", "key_certificates", "refused_events")
+
+
 def _projections(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection table (not the log, its bookkeeping or the search index's internals)."""
     names = [
@@ -888,7 +902,7 @@ def _projections(store: Store) -> dict[str, list[tuple[Any, ...]]]:
         for (name,) in store.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%VIRTUAL%'"
         )
-        if name not in ("events", "meta", "outbox") and "_fts" not in name
+        if name not in BOOKKEEPING and "_fts" not in name
     ]
     return {name: sorted(store.conn.execute(f"SELECT * FROM {name}"), key=repr) for name in names}
 
@@ -926,7 +940,7 @@ def test_stores_fed_the_same_events_in_any_order_and_batches_hold_the_same_incid
     newest_first = sorted(everything, key=lambda e: e.order_key, reverse=True)
 
     with _scratch_dir() as scratch:
-        stores = [Store.open(Path(scratch) / f"replica-{i}.db") for i in range(3)]
+        stores = [_replica(Path(scratch) / f"replica-{i}.db") for i in range(3)]
         try:
             for batch in _batches(causal, rng):
                 stores[0].apply_remote(batch)
@@ -968,7 +982,7 @@ def test_events_held_back_until_their_opening_arrives_are_projected_then(
     openings = [e for e in everything if e.kind == Kind.INCIDENT_OPENED]
     others = [e for e in everything if e.kind != Kind.INCIDENT_OPENED]
     rng.shuffle(others)
-    with _scratch_dir() as scratch, Store.open(Path(scratch) / "late.db") as store:
+    with _scratch_dir() as scratch, _replica(Path(scratch) / "late.db") as store:
         for batch in _batches(others, rng):
             store.apply_remote(batch)
         assert store.conn.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
@@ -983,7 +997,7 @@ def test_events_held_back_until_their_opening_arrives_are_projected_then(
 
 def test_a_sealed_event_survives_the_trip_through_a_store_unchanged() -> None:
     room = Script(seed=3, skews_ms=(0, 0), steps=((0, "log", 1), (0, "update", 2))).play()
-    with _scratch_dir() as scratch, Store.open(Path(scratch) / "one.db") as store:
+    with _scratch_dir() as scratch, _replica(Path(scratch) / "one.db") as store:
         store.apply_remote(room.all_events())
         for original in room.all_events():
             held = store.event(original.id)
@@ -996,7 +1010,7 @@ def test_an_event_changed_in_transit_is_refused_and_the_log_cannot_be_edited() -
     room = Script(seed=5, skews_ms=(0, 0), steps=()).play()
     (opening,) = room.all_events()
     forged = replace(opening, payload={**opening.payload, "summary": "Nothing to see"})
-    with _scratch_dir() as scratch, Store.open(Path(scratch) / "one.db") as store:
+    with _scratch_dir() as scratch, _replica(Path(scratch) / "one.db") as store:
         result = store.apply_remote([forged])
         assert result.stored == ()
         assert [r.reason for r in result.rejected] == ["content hash does not match the event"]

@@ -114,6 +114,21 @@ VALID: dict[str, dict[str, Any]] = {
     },
     Kind.INCIDENT_LINKED: {"other": ENTRY, "other_ref": "20261122-CR1-0008", "note": "Same fight"},
     Kind.INCIDENT_UNLINKED: {"other": ENTRY, "removes": [ASSIGNMENT], "reason": "Other event"},
+    Kind.SESSION_SIGNED_IN: {
+        "method": "online",
+        "role": "call_handler",
+        "grant_expires": "2026-11-24T20:00:00.000Z",
+        "replaces": "PC Jane Smith",
+    },
+    Kind.SESSION_SIGNED_OUT: {"reason": "switched"},
+    Kind.SESSION_LOCKED: {"reason": "idle", "idle_minutes": 15},
+    Kind.SESSION_UNLOCKED: {},
+    Kind.SESSION_SIGN_IN_FAILED: {
+        "user": "PC Jane Smith",
+        "reason": "wrong password",
+        "consecutive": 5,
+        "locked_until": "2026-11-24T12:15:00.000Z",
+    },
 }
 
 

@@ -26,6 +26,7 @@ from osc_console.models.rules import check_draft
 from osc_console.services.incidents import IncidentService, Location, Outcome
 from osc_console.store.event_store import Store
 from tests.conftest import knife_incident
+from tests.signing import register, sign, signed
 
 REF = "20261124-CR1-0001"
 INCIDENT = "019d36ff-6340-7000-8000-000000000001"
@@ -632,12 +633,15 @@ def test_changes_to_a_joint_incident_must_be_joint(
 
 @pytest.fixture
 def regraded_on_two_desks(
-    tmp_path: Path, store: Store, police_desk: IncidentService, knife: str
+    tmp_path: Path, store: Store, police: Author, police_desk: IncidentService, knife: str
 ) -> str:
     """The grade of the knife call changed on two workstations that could not see each other."""
     with Store.open(tmp_path / "second-desk.db") as other:
+        register(other, police)
         other.apply_remote(list(store.iter_events()))
-        other_desk = IncidentService(other, Author("PS Ravi Patel", Agency.POLICE, "CR2"))
+        sergeant = signed(other, Author("PS Ravi Patel", Agency.POLICE, "CR2"))
+        register(store, sergeant)
+        other_desk = IncidentService(other, sergeant)
         police_desk.change_grade(knife, "priority")
         other_desk.change_grade(knife, "scheduled")
         store.apply_remote(list(other.iter_events()))
@@ -668,20 +672,25 @@ def test_a_conflict_cannot_be_resolved_to_a_value_the_field_cannot_take(
 
 
 def _poisoned_resolution(incident_id: str) -> Event:
-    """A resolution from another workstation whose value is not a grade."""
-    return seal(
-        EventDraft(
-            Kind.CONFLICT_RESOLVED,
-            {"field": "grade", "value": "banana", "reason": None},
-            incident_id=incident_id,
-        ),
-        Author("PS Old Version", Agency.POLICE, "CR7"),
-        event_id="019d36ff-6340-7000-8000-0000000000b1",
-        hlc="1795521600000-000000",
-        recorded_at="2026-11-24T12:00:00.000Z",
-        device_seq=1,
-        prev_hash=None,
+    """A resolution from another workstation whose value is not a grade (properly signed)."""
+    return sign(
+        seal(
+            EventDraft(
+                Kind.CONFLICT_RESOLVED,
+                {"field": "grade", "value": "banana", "reason": None},
+                incident_id=incident_id,
+            ),
+            OLD_VERSION,
+            event_id="019d36ff-6340-7000-8000-0000000000b1",
+            hlc="1795521600000-000000",
+            recorded_at="2026-11-24T12:00:00.000Z",
+            device_seq=1,
+            prev_hash=None,
+        )
     )
+
+
+OLD_VERSION = Author("PS Old Version", Agency.POLICE, "CR7")
 
 
 def test_a_bad_resolution_from_elsewhere_is_rejected_without_blocking_the_batch(
@@ -689,11 +698,15 @@ def test_a_bad_resolution_from_elsewhere_is_rejected_without_blocking_the_batch(
 ) -> None:
     state = police_desk.find(regraded_on_two_desks)
     with Store.open(tmp_path / "elsewhere.db") as elsewhere:
-        desk = IncidentService(elsewhere, Author("PC Lee", Agency.POLICE, "CR3"))
+        lee = signed(elsewhere, Author("PC Lee", Agency.POLICE, "CR3"))
+        desk = IncidentService(elsewhere, lee)
         good = desk.open_incident(knife_incident(summary="Unrelated call")).events
+    register(store, lee, OLD_VERSION)
     result = store.apply_remote([*good, _poisoned_resolution(state.id)])
     assert result.stored == (good[0].id,)
     assert [r.event_id for r in result.rejected] == ["019d36ff-6340-7000-8000-0000000000b1"]
+    # Refused for its value, not for its signature: the old version's key is registered.
+    assert result.rejected[0].reason.startswith("payload.value: ")
 
 
 @pytest.mark.parametrize(
