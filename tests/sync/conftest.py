@@ -12,7 +12,7 @@ from osc_console.server.postgres_backend import PostgresBackend
 from osc_console.server.service import SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.server.storage import Backend
-from tests.sync.harness import ServerThread, add_users, pg_schema
+from tests.sync.harness import ServerThread, add_users, make_service, pg_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
@@ -30,7 +30,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
 @pytest.fixture
 def service(backend: Backend) -> SyncService:
-    made = SyncService(backend)
+    made = make_service(backend)
     add_users(
         made,
         ("alice", Agency.POLICE),

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,21 +24,31 @@ import uvicorn
 from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.events import Author, Event
 from osc_console.models.projection import fold
+from osc_console.server.accounts import Account
 from osc_console.server.app import create_app
 from osc_console.server.passwords import hash_password
 from osc_console.server.rules import Caller
 from osc_console.server.service import SyncService
-from osc_console.server.storage import Backend, ServerUser
+from osc_console.server.signin import SignInPolicy
+from osc_console.server.storage import Backend
+from osc_console.services.identity import Operator, WorkstationIdentity, register_operator
 from osc_console.services.incidents import IncidentService
+from osc_console.signing.authority import Authority
+from osc_console.signing.keys import SigningKey
+from osc_console.signing.vault import TEST_COST
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
+from osc_console.store.keyring import Keyring
 from osc_console.sync.client import HttpTransport
 from osc_console.sync.engine import Backoff, SyncEngine
+from osc_console.sync.protocol import LoginReply
 from osc_console.sync.transport import Transport
 
 PG_DSN = os.environ.get("OSC_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-PASSWORD = "correct horse"
+PASSWORD = "correct horse battery"
+# Cheap password and key sealing: these tests sign in thousands of times.
+FAST_POLICY = SignInPolicy(hash_cost=2**4, address_failures=10_000)
 
 
 def pg_available() -> bool:
@@ -80,9 +92,14 @@ def free_port() -> int:
 class ServerThread:
     """The real ASGI app on uvicorn, in this process, on 127.0.0.1."""
 
+    # Which service answers at which address, so a workstation made for a URL can be
+    # enrolled with that server as an administrator would.
+    running: dict[str, SyncService] = {}
+
     def __init__(self, service: SyncService, port: int | None = None) -> None:
         self.service = service
         self.port = port or free_port()
+        ServerThread.running[self.url] = service
         config = uvicorn.Config(
             create_app(service), host="127.0.0.1", port=self.port, log_level="warning"
         )
@@ -118,6 +135,7 @@ class Workstation:
     desk: IncidentService
     engine: SyncEngine
     transport: Transport
+    identity: WorkstationIdentity | None = None
     made: list[str] = field(default_factory=list)
 
     @property
@@ -131,6 +149,71 @@ class Workstation:
     def close(self) -> None:
         self.engine.stop(timeout=2)
         self.store.close()
+        if self.identity is not None:
+            self.identity.keyring.close()
+
+
+def service_of(transport: Transport) -> SyncService:
+    """The service behind a test transport (simulated, or HTTP to a ServerThread)."""
+    found = getattr(transport, "service", None)
+    if isinstance(found, SyncService):
+        return found
+    base = getattr(transport, "base_url", "")
+    return ServerThread.running[base]
+
+
+def make_service(backend: Backend, **kw: object) -> SyncService:
+    """A server's service with cheap password work (tests sign in thousands of times)."""
+    kw.setdefault("policy", FAST_POLICY)
+    return SyncService(backend, **kw)  # type: ignore[arg-type]
+
+
+_DESKS: weakref.WeakKeyDictionary[SyncService, dict[str, WorkstationIdentity]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def desk(
+    service: SyncService, code: str, agency: Agency, folder: Path | None = None
+) -> WorkstationIdentity:
+    """The workstation ``code`` (its keyring in ``folder``), enrolled with ``service`` as an
+    administrator would enrol it. The same desk again for the same code."""
+    desks = _DESKS.setdefault(service, {})
+    found = desks.get(code)
+    if found is not None:
+        return found
+    where = folder or Path(tempfile.mkdtemp(prefix="osc-desk-"))
+    identity = WorkstationIdentity(Keyring(where / f"{code}.keys.db"), code, kdf_cost=TEST_COST)
+    service.admin.enrol_workstation(
+        "test harness", code, identity.device_key.public_key, agency.value
+    )
+    desks[code] = identity
+    return identity
+
+
+def sign_in_at(
+    service: SyncService,
+    identity: WorkstationIdentity,
+    user: str,
+    realm: str = "live",
+    password: str = PASSWORD,
+) -> tuple[Operator, LoginReply]:
+    """Sign ``user`` in at the desk, straight to the service (no network): what the console's
+    sign-in screen does. Returns the operator and the server's answer."""
+    request = identity.login_request(user, password, realm)
+    reply = service.login(request.to_wire(), "test")
+    identity.accepted(reply, password)
+    return identity.operator(reply), reply
+
+
+def author_at(
+    service: SyncService, store: Store, code: str, agency: Agency, user: str, realm: str = "live"
+) -> Author:
+    """``user`` signed in at desk ``code`` and able to write to ``store``."""
+    identity = desk(service, code, agency)
+    operator, _ = sign_in_at(service, identity, user, realm)
+    register_operator(store, operator, identity)
+    return operator.author(realm)
 
 
 def make_workstation(
@@ -143,10 +226,14 @@ def make_workstation(
     user: str | None = None,
     wall: object = None,
 ) -> Workstation:
+    service = service_of(transport)
     path = folder / f"{code}.db"
     store = Store.open(path, realm)
-    author = Author(f"Operator {code}", agency, code, realm)
     name = user or f"user-{code.lower()}"
+    identity = desk(service, code, agency, folder)
+    operator, reply = sign_in_at(service, identity, name, realm)
+    register_operator(store, operator, identity)
+    author = operator.author(realm)
     engine = SyncEngine(
         lambda: Store.open(path, realm),
         transport,
@@ -154,24 +241,33 @@ def make_workstation(
         realm=realm,
         backoff=Backoff(base=0.01, cap=0.05),
         long_poll=1.0,
+        identity=identity,
     )
     engine.sign_in(name, PASSWORD)
-    return Workstation(path, author, name, store, IncidentService(store, author), engine, transport)
+    return Workstation(
+        path, author, name, store, IncidentService(store, author), engine, transport, identity
+    )
 
 
-# scrypt at full cost takes ~40 ms a sign-in; these tests sign in thousands of times.
+# Password hashing at its lowest cost (see FAST_POLICY).
 FAST_HASH = hash_password(PASSWORD, cost=2**4)
 
 
 def signed_in(service: SyncService, user: str, workstation: str, realm: str = "live") -> Caller:
     """The caller a sign-in gives, as the server sees it behind the Authorization header."""
-    token = service.login(user, PASSWORD, workstation, realm).token
-    return service.authenticate(f"Bearer {token}")
+    account = service.accounts().find(user)
+    agency = account.agency if account is not None else Agency.POLICE
+    identity = desk(service, workstation, agency)
+    _, reply = sign_in_at(service, identity, user, realm)
+    return service.authenticate(f"Bearer {reply.session.token}")
 
 
 def add_users(service: SyncService, *people: tuple[str, Agency], role: str = "dispatcher") -> None:
     for name, agency in people:
-        service.backend.add_user(ServerUser(name, agency, role, FAST_HASH))
+        service.accounts().add(
+            Account(name, "", agency, role, FAST_HASH, must_change=False),
+            "2000-01-01T00:00:00.000Z",
+        )
 
 
 def http(url: str) -> HttpTransport:

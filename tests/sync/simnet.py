@@ -17,10 +17,17 @@ from enum import StrEnum
 from osc_console.models.events import Event
 from osc_console.server.app import _page_json
 from osc_console.server.service import ApiError, SyncService
-from osc_console.sync.protocol import PullPage, PushResult
+from osc_console.signing.documents import KeyCertificate
+from osc_console.sync.protocol import (
+    PROTOCOL_VERSION,
+    LoginReply,
+    LoginRequest,
+    PullPage,
+    PushResult,
+)
 from osc_console.sync.transport import (
-    LoginAnswer,
     PushAnswer,
+    ServerRefusedError,
     ServerUnreachableError,
     SignInNeededError,
 )
@@ -61,18 +68,23 @@ class SimTransport:
         except ApiError as exc:
             raise SignInNeededError(exc.message) from exc
 
-    def login(self, user: str, password: str, workstation: str, realm: str) -> LoginAnswer:
+    def login(self, request: LoginRequest) -> LoginReply:
         if self.partitioned:
             raise ServerUnreachableError("network partitioned")
         try:
-            session = self.service.login(user, password, workstation, realm)
+            reply = self.service.login(json.loads(json.dumps(request.to_wire())), "simnet")
         except ApiError as exc:
-            raise SignInNeededError(exc.message) from exc
-        return LoginAnswer(session, self.service.backend.server_id())
+            if exc.status == 401:
+                raise SignInNeededError(exc.message) from exc
+            raise ServerRefusedError(exc.message, status=exc.status, reason=exc.message) from exc
+        return LoginReply.from_wire(json.loads(json.dumps(reply.to_wire())))
 
-    def push(self, token: str, events: Sequence[Event]) -> PushAnswer:
+    def push(
+        self, token: str, events: Sequence[Event], certificates: Sequence[KeyCertificate] = ()
+    ) -> PushAnswer:
         fault = self._next_fault()
         wire: list[dict[str, object]] = json.loads(json.dumps([e.to_wire() for e in events]))
+        certs = [c.to_wire() for c in certificates]
         if fault is Fault.LOST_REQUEST:
             raise ServerUnreachableError("request lost")
         if fault is Fault.TOKEN_EXPIRED:
@@ -80,9 +92,9 @@ class SimTransport:
         if fault is Fault.REORDERED:
             self.rng.shuffle(wire)
         caller = self._caller(token)
-        results = self.service.push(caller, 1, wire)  # type: ignore[arg-type]
+        results = self.service.push(caller, PROTOCOL_VERSION, wire, certs)  # type: ignore[arg-type]
         if fault is Fault.DUPLICATED:
-            results = self.service.push(caller, 1, wire)  # type: ignore[arg-type]
+            results = self.service.push(caller, PROTOCOL_VERSION, wire, certs)  # type: ignore[arg-type]
         self.sent.append(wire)
         if fault is Fault.LOST_RESPONSE:
             raise ServerUnreachableError("response lost after the server committed")
@@ -93,7 +105,7 @@ class SimTransport:
         """A batch sent earlier arrives again, late (a delayed duplicate in the network)."""
         if self.sent:
             wire = self.sent[index % len(self.sent)]
-            self.service.push(self._caller(token), 1, wire)  # type: ignore[arg-type]
+            self.service.push(self._caller(token), PROTOCOL_VERSION, wire)  # type: ignore[arg-type]
 
     def digest(self, token: str, realm: str) -> dict[str, object]:
         self._next_fault()
@@ -108,7 +120,12 @@ class SimTransport:
             raise SignInNeededError("this sign-in has expired; sign in again")
         caller = self._caller(token)
         raw = self.service.pull(caller, realm, after, limit)  # type: ignore[arg-type]
-        text = _page_json(raw, self.service.now())
+        text = _page_json(
+            raw,
+            self.service.now(),
+            self.service.certificates(raw.key_ids),
+            self.service.signing_since(),
+        )
         if fault is Fault.DUPLICATED:
             raw = self.service.pull(caller, realm, after, limit)  # type: ignore[arg-type]
         if fault is Fault.LOST_RESPONSE:
