@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
-from osc_console import __version__, cli_sync
+from osc_console import __version__, cli_accounts, cli_sync
 from osc_console.config import default_actor, parse_agency, parse_realm, workstation_code
 from osc_console.models.agencies import Agency, Classification, Visibility
 from osc_console.models.clock import from_iso
@@ -24,6 +24,7 @@ from osc_console.models.events import Author
 from osc_console.paths import data_dir, store_path
 from osc_console.store.errors import StoreError
 from osc_console.store.event_store import Store
+from osc_console.sync.transport import SyncError
 
 PROG = "osc-console"
 
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--caller-name")
     new.add_argument("--caller-phone")
     new.add_argument("--occurred-at", help="ISO time; without a zone it is London time")
+    _writer(new)
 
     log = isub.add_parser("log", help="add a log entry to an incident")
     _common(log, suppress=True)
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("--occurred-at")
     log.add_argument("--on-behalf-of")
     log.add_argument("--visibility", help="joint|police|corporation (default: the incident's)")
+    _writer(log)
 
     listing = isub.add_parser("list", help="list incidents, most urgent first")
     _common(listing, suppress=True)
@@ -146,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--speed", type=float, default=1.0, help="exercise clock speed (600: 10 min/s)"
     )
+    _writer(run)
     report = xsub.add_parser(
         "report",
         help="an exercise's after-action timeline (injects against responses) as PDF or CSV",
@@ -157,7 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("check", "verify the log, the chains and rebuild every projection to compare")
     cli_sync.add_commands(command, _Parser)
+    cli_accounts.add_commands(command, _Parser)
     return parser
+
+
+def _writer(parser: argparse.ArgumentParser) -> None:
+    """A subcommand that writes signs what it writes, as --user: their password unlocks
+    their key (they must have signed in at this workstation before, or it is standalone)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--password-stdin", action="store_true", help="read --user's password from standard input"
+    )
+    source.add_argument("--password-file", help="read --user's password from this file")
+    parser.add_argument("--server", help="sign in to this server (else offline, or standalone)")
+    parser.add_argument("--ca-file", help="the certificate authority of the server")
+    parser.add_argument("--allow-http", action="store_true", help="plain http beyond this machine")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,7 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             return _console(args)
         return handler(args)
-    except (CommandError, cli_sync.SyncCommandError, DomainError, StoreError, ValueError) as exc:
+    except (
+        CommandError,
+        cli_sync.SyncCommandError,
+        cli_accounts.AccountsCommandError,
+        DomainError,
+        StoreError,
+        SyncError,
+        ValueError,
+    ) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except sqlite3.Error as exc:
@@ -191,13 +217,54 @@ def _open_store(args: argparse.Namespace) -> Store:
     return Store.open(store_path(_data_dir(args), realm), realm)
 
 
-def _author(args: argparse.Namespace) -> Author:
+def _reader(args: argparse.Namespace) -> Author:
+    """Who is reading (what --agency may see): reading signs nothing."""
     return Author(
         actor=default_actor(getattr(args, "user", None)),
         agency=parse_agency(getattr(args, "agency", None)),
         workstation=workstation_code(_data_dir(args), getattr(args, "workstation", None)),
         realm=parse_realm(getattr(args, "realm", None)),
     )
+
+
+def _signed_author(args: argparse.Namespace, store: Store) -> Author:
+    """--user signed in for this one command, their key unlocked by their password."""
+    from osc_console.services.workstation import act_as, open_door
+
+    user = getattr(args, "user", None) or ""
+    if not user.strip():
+        raise CommandError("--user: say who is writing (they sign what is written)")
+    password = _password(args)
+    folder = _data_dir(args)
+    code = workstation_code(folder, getattr(args, "workstation", None))
+    door = open_door(
+        folder,
+        code,
+        getattr(args, "server", None),
+        ca_file=getattr(args, "ca_file", None),
+        allow_http=getattr(args, "allow_http", False),
+    )
+    try:
+        return act_as(door, store, user, password)
+    finally:
+        door.close()
+
+
+def _password(args: argparse.Namespace) -> str:
+    path = getattr(args, "password_file", None)
+    if path:
+        try:
+            line = Path(path).expanduser().read_text(encoding="utf-8").splitlines()[:1]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"--password-file {path}: cannot be read ({exc})") from exc
+        password = line[0] if line else ""
+        if not password:
+            raise CommandError(f"--password-file {path}: the file is empty")
+        return password
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("--password-stdin: no password was given on standard input")
+    return password
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -258,8 +325,10 @@ def _incident(args: argparse.Namespace) -> int:
         incident_summary,
     )
 
-    author = _author(args)
+    reader = _reader(args)
     with _open_store(args) as store:
+        writing = args.incident_command in ("new", "log")
+        author = _signed_author(args, store) if writing else reader
         service = IncidentService(store, author)
         if args.incident_command == "new":
             caller = {"name": args.caller_name or "", "phone": args.caller_phone or ""}
@@ -294,7 +363,7 @@ def _incident(args: argparse.Namespace) -> int:
             event = outcome.events[-1]
             _emit(args, event.to_wire(), f"logged on {outcome.incident.ref} ({event.id})")
         elif args.incident_command == "list":
-            return _list(args, store, author.agency)
+            return _list(args, store, reader.agency)
         elif args.incident_command == "show":
             return _show(args, store, service)
     return 0
@@ -350,8 +419,9 @@ def _check(args: argparse.Namespace) -> int:
             print(f"warning {warning}")
         verdict = "OK" if report.ok else f"FAILED: {len(report.problems)} problem(s)"
         print(
-            f"{verdict} — {report.events} events, {report.incidents} incidents, "
-            f"{report.chains} workstation chains checked"
+            f"{verdict} — {report.events} events ({report.signed} signed, {report.unsigned} "
+            f"unsigned before signing), {report.incidents} incidents, {report.chains} "
+            "workstation chains checked"
         )
     return 0 if report.ok else 1
 
@@ -418,8 +488,6 @@ def _exercise(args: argparse.Namespace) -> int:
         shipped_scenarios,
     )
     from osc_console.services.exercise import (
-        CONTROL_ACTOR,
-        CONTROL_WORKSTATION,
         ExerciseRun,
         Released,
         check_codeword_free,
@@ -449,12 +517,6 @@ def _exercise(args: argparse.Namespace) -> int:
             f"--realm {wanted} does not match the scenario's realm {scenario.realm}; "
             "an exercise is only ever played into its own realm"
         )
-    author = Author(
-        actor=getattr(args, "user", None) or CONTROL_ACTOR,
-        agency=parse_agency(getattr(args, "agency", None)),
-        workstation=CONTROL_WORKSTATION,
-        realm=scenario.realm,
-    )
     as_json = getattr(args, "json", False)
 
     def show(released: Released) -> None:
@@ -465,6 +527,8 @@ def _exercise(args: argparse.Namespace) -> int:
     if directory.is_dir():
         check_codeword_free(directory, scenario)
     with Store.open(store_path(directory, scenario.realm), scenario.realm) as store:
+        # Exercise control signs as the planner named by --user (their password, their key).
+        author = _signed_author(args, store)
         run = ExerciseRun(store, scenario, author, speed=args.speed)
         run.start()  # refused (already started, or ended) before anything is printed
         if not as_json:
@@ -518,6 +582,7 @@ _HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "check": _check,
     "exercise": _exercise,
     "serve": cli_sync.serve,
-    "user": cli_sync.user,
+    "user": cli_accounts.user,
+    "workstation": cli_accounts.workstation,
     "sync": cli_sync.sync,
 }

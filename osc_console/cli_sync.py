@@ -1,4 +1,4 @@
-"""The server and sync subcommands of ``osc-console``: ``serve``, ``user add``, ``sync``.
+"""The server and sync subcommands of ``osc-console``: ``serve`` and ``sync``.
 
 Kept beside cli.py so that the console's own commands do not import the server stack.
 """
@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from osc_console.config import parse_realm, workstation_code
@@ -31,24 +32,36 @@ def add_commands(command: AddCommand, parser_class: type[argparse.ArgumentParser
     serve.add_argument(
         "--db", help="sqlite:///PATH or postgresql://… (default: server.db in the data folder)"
     )
+    serve.add_argument("--certfile", help="the server's TLS certificate (PEM): serve https")
+    serve.add_argument("--keyfile", help="the private key of --certfile (PEM)")
+    serve.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="serve plain http beyond this machine (passwords cross the network in clear)",
+    )
+    serve.add_argument(
+        "--authority-key",
+        help="the server's signing key file (default: server-authority.key in the data folder; "
+        "made on first start; every server process on one database needs the same)",
+    )
     serve.add_argument(
         "--token-hours", type=float, default=12.0, help="how long a sign-in lasts (hours)"
     )
-
-    user = command("user", "manage the users of a server database")
-    usub = user.add_subparsers(
-        dest="user_command", metavar="ACTION", required=True, parser_class=parser_class
+    serve.add_argument(
+        "--grant-days",
+        type=float,
+        default=7.0,
+        help="how long a console may sign a person in offline after their last online sign-in",
     )
-    add = usub.add_parser("add", help="add a user who may sign in to the server")
-    add.add_argument("name")
-    add.add_argument("--agency", required=True, help="police|corporation|…")
-    add.add_argument("--role", required=True, help="call_handler|dispatcher|duty_manager|…")
-    add.add_argument("--password-stdin", action="store_true", required=True)
-    add.add_argument("--db", help="as for serve")
-    add.add_argument("--data-dir", help="data folder (else OSC_DATA_DIR)")
+    serve.add_argument(
+        "--lock-after", type=int, default=5, help="consecutive failed sign-ins that lock a name"
+    )
+    serve.add_argument(
+        "--lock-minutes", type=float, default=15.0, help="how long such a lock lasts"
+    )
 
     sync = command("sync", "sync this workstation's store with a server, without the console")
-    sync.add_argument("--server", required=True, help="e.g. http://127.0.0.1:8765")
+    sync.add_argument("--server", required=True, help="e.g. https://server.example:8765")
     sync.add_argument("--password-stdin", action="store_true", required=True)
     sync.add_argument("--once", action="store_true", help="one round, then exit")
     sync.add_argument(
@@ -56,46 +69,72 @@ def add_commands(command: AddCommand, parser_class: type[argparse.ArgumentParser
         action="store_true",
         help="with --once: then prove this store and the server hold the same events",
     )
+    sync.add_argument("--ca-file", help="the certificate authority of the server's certificate")
+    sync.add_argument(
+        "--allow-http", action="store_true", help="plain http to a server beyond this machine"
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from osc_console.server.app import create_app
+    from osc_console.server.authority_file import AUTHORITY_KEY_FILE, load_authority
     from osc_console.server.backends import open_backend
     from osc_console.server.service import SyncService
+    from osc_console.server.signin import SignInPolicy
     from osc_console.server.storage import safe_url
+    from osc_console.sync.transport import check_server_url
 
-    backend = open_backend(args.db, data_dir(getattr(args, "data_dir", None)))
-    service = SyncService(backend, token_ttl=timedelta(hours=args.token_hours))
-    print(
-        f"OSC Console server on http://{args.host}:{args.port} (database {safe_url(backend.url)})",
-        flush=True,
+    if bool(args.certfile) != bool(args.keyfile):
+        raise SyncCommandError("--certfile and --keyfile go together")
+    for name in ("certfile", "keyfile"):
+        value = getattr(args, name)
+        if value and not Path(value).expanduser().is_file():
+            raise SyncCommandError(f"--{name} {value}: no such file")
+    if args.lock_after < 1 or args.lock_minutes <= 0 or args.grant_days <= 0:
+        raise SyncCommandError("--lock-after, --lock-minutes and --grant-days must be positive")
+    scheme = "https" if args.certfile else "http"
+    if scheme == "http":
+        try:
+            check_server_url(f"http://{args.host}:{args.port}", allow_http=args.allow_http)
+        except Exception as exc:
+            raise SyncCommandError(
+                f"--host {args.host} without --certfile/--keyfile would let passwords cross the "
+                "network in clear: serve https, or give --allow-http"
+            ) from exc
+    folder = data_dir(getattr(args, "data_dir", None))
+    backend = open_backend(args.db, folder)
+    key_file = Path(args.authority_key) if args.authority_key else folder / AUTHORITY_KEY_FILE
+    policy = SignInPolicy(
+        lock_after=args.lock_after,
+        lock_for=timedelta(minutes=args.lock_minutes),
+        token_ttl=timedelta(hours=args.token_hours),
+        grant_for=timedelta(days=args.grant_days),
     )
     try:
-        uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="warning")
+        service = SyncService(backend, authority=load_authority(key_file), policy=policy)
+        print(
+            f"OSC Console server on {scheme}://{args.host}:{args.port} (database "
+            f"{safe_url(backend.url)}; signing key {service.authority.key_id})",
+            flush=True,
+        )
+        uvicorn.run(
+            create_app(service),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            ssl_certfile=args.certfile,
+            ssl_keyfile=args.keyfile,
+        )
     finally:
         backend.close()
-    return 0
-
-
-def user(args: argparse.Namespace) -> int:
-    from osc_console.server.backends import open_backend
-    from osc_console.server.service import SyncService
-    from osc_console.server.storage import safe_url
-
-    password = _password(args)
-    backend = open_backend(args.db, data_dir(args.data_dir))
-    try:
-        made = SyncService(backend).add_user(args.name, args.agency, args.role, password)
-    finally:
-        backend.close()
-    print(f"added {made.name} ({made.agency.value}, {made.role}) to {safe_url(backend.url)}")
     return 0
 
 
 def sync(args: argparse.Namespace) -> int:
-    from osc_console.sync.client import HttpTransport
+    from osc_console.services.signin import PasswordChangeNeeded
+    from osc_console.services.workstation import open_door
     from osc_console.sync.engine import SyncEngine, SyncState
     from osc_console.sync.transport import SyncError
 
@@ -108,20 +147,52 @@ def sync(args: argparse.Namespace) -> int:
     user_name = getattr(args, "user", None)
     if not user_name:
         raise SyncCommandError("--user: say who signs in to the server")
+    try:
+        door = open_door(
+            folder, code, args.server, ca_file=args.ca_file, allow_http=args.allow_http
+        )
+    except SyncError as exc:
+        raise SyncCommandError(str(exc)) from exc
 
     def report(state: SyncState) -> None:
         if not args.once:
             print(_state_line(state), flush=True)
 
-    engine = SyncEngine(
-        lambda: Store.open(path, realm),
-        HttpTransport(args.server),
-        workstation=code,
-        realm=realm,
-        server_label=args.server,
-        on_state=report,
-    )
-    engine.sign_in(user_name, password)
+    try:
+        result = door.gatekeeper.sign_in(user_name, password, realm)
+        if isinstance(result, PasswordChangeNeeded):
+            raise SyncCommandError(
+                f"{result.user} must choose a new password first: sign in at the console"
+            )
+        reply = door.gatekeeper.last_reply
+        if reply is None:
+            raise SyncCommandError(
+                f"the server at {args.server} cannot be reached; nothing was synced"
+            )
+        with Store.open(path, realm) as store:
+            from osc_console.services.identity import register_operator
+
+            register_operator(store, result, door.identity)
+        engine = SyncEngine(
+            lambda: Store.open(path, realm),
+            door.gatekeeper.link,  # type: ignore[arg-type]
+            workstation=code,
+            realm=realm,
+            server_label=args.server,
+            on_state=report,
+            identity=door.identity,
+            certificates=door.keyring.break_glass_keys,
+        )
+        engine.sign_in(user_name, password)  # kept for signing in again if the token runs out
+        engine.adopt(reply)
+        return _run_engine(engine, args)
+    finally:
+        door.keyring.close()
+
+
+def _run_engine(engine: Any, args: argparse.Namespace) -> int:
+    from osc_console.sync.transport import SyncError
+
     if args.once:
         try:
             result = engine.sync_once()
@@ -142,6 +213,7 @@ def sync(args: argparse.Namespace) -> int:
                 raise SyncCommandError(str(exc)) from exc
             print(agreement.line)
             agree = agreement.agree
+        engine.transport.close()
         return 0 if state.refused == 0 and agree else 1
     engine.start()
     try:

@@ -9,6 +9,12 @@ Each incident is planned as a person would record it, step by step against its o
 (:func:`check_draft` refuses anything a local user could not do, and every update cites the
 value it saw as its ``base``). The steps of all incidents are then put in time order and
 sealed workstation by workstation, so every demo workstation has a gap-free chain.
+
+Every event is signed by its author, as nothing new is recorded unsigned: each invented
+person has a key for their desk, certified by an authority made for the run
+(:class:`DemoStaff`), whose private key is kept nowhere once the run is over. Each desk has
+a role, and the plan gives each step to a desk whose role may record it (the authority
+table's rules), so a demo call handler never closes an incident.
 """
 
 from __future__ import annotations
@@ -24,13 +30,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from osc_console.models.agencies import Agency, Classification, Visibility
+from osc_console.models.authority import Role
 from osc_console.models.clock import LONDON, Stamp, ms_to_iso
 from osc_console.models.errors import DomainError
-from osc_console.models.events import Author, Event, EventDraft, seal
+from osc_console.models.events import Author, Event, EventDraft, seal, sign_event
 from osc_console.models.payloads import Kind
 from osc_console.models.projection import IncidentState
 from osc_console.models.reference import Place, ReferenceData
 from osc_console.models.rules import check_draft
+from osc_console.signing.authority import Authority
+from osc_console.signing.documents import KeyCertificate
+from osc_console.signing.keys import SigningKey
 from osc_console.store.event_store import Store
 
 BATCH_SIZE = 5000
@@ -68,9 +78,16 @@ class DemoSummary:
     by_workstation: dict[str, int] = field(default_factory=dict)
 
 
-def generate_events(spec: DemoSpec, reference: ReferenceData) -> Iterator[list[Event]]:
-    """Yield batches (about 5,000 events each) of sealed events, deterministic for a seed."""
-    yield from _Plan(spec, reference).batches()
+def generate_events(
+    spec: DemoSpec, reference: ReferenceData, staff: DemoStaff | None = None
+) -> Iterator[list[Event]]:
+    """Yield batches (about 5,000 events each) of sealed events signed by ``staff``.
+
+    The events are deterministic for a seed and the same staff (Ed25519 signatures are
+    deterministic too); without ``staff``, a new one is made for the call, whose certificates
+    are then out of reach: pass one, and ``staff.enrol`` a store, to apply the events.
+    """
+    yield from _Plan(spec, reference, staff).batches()
 
 
 def seed_store(
@@ -78,13 +95,15 @@ def seed_store(
 ) -> DemoSummary:
     """Fill a store with :func:`generate_events` through ``store.apply_remote``.
 
-    That is the bulk path a sync pull uses: each batch is one transaction, checked and
-    projected exactly as events from other workstations are. ``progress(done, total)`` is
-    called after each batch.
+    That is the bulk path a sync pull uses: each batch is one transaction, checked (every
+    signature too) and projected exactly as events from other workstations are. The demo's
+    staff are enrolled first: the store trusts the run's authority and holds each person's
+    certificate. ``progress(done, total)`` is called after each batch.
     """
     if spec.realm != store.realm:
         raise ValueError(f"demo data for realm {spec.realm!r} cannot go into {store.realm!r}")
     plan = _Plan(spec, store.reference)
+    plan.staff.enrol(store)
     total = len(plan.entries)
     stored = rejected = duplicates = 0
     for batch in plan.batches():
@@ -118,6 +137,7 @@ def _demo_uuid7(ms: int, rng: random.Random) -> str:
 class _Desk:
     code: str
     agency: Agency
+    role: Role  # what the people at this desk do: what they may record
     crew: tuple[str, ...]  # who sits here, one per watch (the watches rotate by shift)
 
 
@@ -125,26 +145,115 @@ _DESKS = {
     d.code: d
     for d in (
         # Corporation contact centre: council services, and non-emergency police calls.
-        _Desk("CR1", Agency.CORPORATION, ("A. Patel", "L. Novak", "S. Okafor", "H. Quinn")),
-        _Desk("CR2", Agency.CORPORATION, ("J. Mensah", "R. Kowalski", "E. Byrne", "T. Ahmed")),
+        _Desk(
+            "CR1",
+            Agency.CORPORATION,
+            Role.CALL_HANDLER,
+            ("A. Patel", "L. Novak", "S. Okafor", "H. Quinn"),
+        ),
+        _Desk(
+            "CR2",
+            Agency.CORPORATION,
+            Role.CALL_HANDLER,
+            ("J. Mensah", "R. Kowalski", "E. Byrne", "T. Ahmed"),
+        ),
         # Police control room call handlers (999) and dispatchers.
-        _Desk("CR3", Agency.POLICE, ("C. Fraser", "M. Da Silva", "P. Lewis", "N. Hussain")),
-        _Desk("CR4", Agency.POLICE, ("G. Ellis", "F. Mahmood", "K. Brennan", "I. Sato")),
-        _Desk("PD1", Agency.POLICE, ("PC D. Walsh", "PC F. Omondi", "PC G. Turner", "PC Y. Chen")),
-        _Desk("PD2", Agency.POLICE, ("PC K. Doyle", "PC B. Asante", "PC I. Marsh", "PC O. Reid")),
+        _Desk(
+            "CR3",
+            Agency.POLICE,
+            Role.CALL_HANDLER,
+            ("C. Fraser", "M. Da Silva", "P. Lewis", "N. Hussain"),
+        ),
+        _Desk(
+            "CR4",
+            Agency.POLICE,
+            Role.CALL_HANDLER,
+            ("G. Ellis", "F. Mahmood", "K. Brennan", "I. Sato"),
+        ),
+        _Desk(
+            "PD1",
+            Agency.POLICE,
+            Role.DISPATCHER,
+            ("PC D. Walsh", "PC F. Omondi", "PC G. Turner", "PC Y. Chen"),
+        ),
+        _Desk(
+            "PD2",
+            Agency.POLICE,
+            Role.DISPATCHER,
+            ("PC K. Doyle", "PC B. Asante", "PC I. Marsh", "PC O. Reid"),
+        ),
         # Corporation services dispatcher and the two duty managers.
-        _Desk("CD1", Agency.CORPORATION, ("V. Hart", "W. Nwosu", "Z. Price", "U. Kaur")),
+        _Desk(
+            "CD1",
+            Agency.CORPORATION,
+            Role.DISPATCHER,
+            ("V. Hart", "W. Nwosu", "Z. Price", "U. Kaur"),
+        ),
         _Desk(
             "DM1",
             Agency.POLICE,
+            Role.DUTY_MANAGER,
             ("Insp R. Adeyemi", "Insp S. Clarke", "Insp M. Rossi", "Insp E. Foster"),
         ),
-        _Desk("DM2", Agency.CORPORATION, ("C. Whitfield", "B. Osei", "N. Campbell", "J. Moreno")),
+        _Desk(
+            "DM2",
+            Agency.CORPORATION,
+            Role.DUTY_MANAGER,
+            ("C. Whitfield", "B. Osei", "N. Campbell", "J. Moreno"),
+        ),
     )
 }
 _POLICE_HANDLERS = ("CR3", "CR4")
 _COUNCIL_HANDLERS = ("CR1", "CR2")
 _POLICE_DISPATCH = ("PD1", "PD2")
+
+
+class DemoStaff:
+    """The demo's invented people, each with a key for their desk, certified by an authority
+    made for this run (``Authority(SigningKey.generate(), "demo data")``).
+
+    One key per person and desk, made once, not one per event. The authority's private key
+    lives only in this object: once the run is over nobody can certify another demo key, and
+    the people's keys are never written anywhere, so nobody can sign as them either.
+    """
+
+    def __init__(self, realm: str = "live", *, at: str) -> None:
+        """``at``: when the keys are certified (before the first demo event)."""
+        self.realm = realm
+        self.authority = Authority(SigningKey.generate(), "demo data")
+        self._authors: dict[tuple[str, str], Author] = {}
+        self.certificates: list[KeyCertificate] = []
+        for desk in _DESKS.values():
+            for actor in desk.crew:
+                key = SigningKey.generate()
+                self.certificates.append(
+                    self.authority.certify(
+                        key.public_key,
+                        key.key_id,
+                        user=actor,
+                        agency=desk.agency.value,
+                        workstation=desk.code,
+                        at=at,
+                    )
+                )
+                self._authors[(desk.code, actor)] = Author(
+                    actor, desk.agency, desk.code, realm, role=desk.role.value, signer=key
+                )
+
+    def author(self, desk: str, actor: str) -> Author:
+        """``actor`` at ``desk``: their role and their key."""
+        return self._authors[(desk, actor)]
+
+    def enrol(self, store: Store) -> None:
+        """Make ``store`` trust the run's authority and hold every person's certificate."""
+        if self.authority.key_id not in store.authorities():
+            store.trust_authority(
+                self.authority.key_id, self.authority.public_key, self.authority.name
+            )
+        problems = store.add_certificates(self.certificates)
+        if problems:
+            raise ValueError(f"demo staff could not be enrolled: {problems[0]}")
+
 
 _FIRST_NAMES = [
     "Aisha",
@@ -1361,9 +1470,13 @@ _Entry = tuple[int, int, int, str, str, EventDraft, str]
 class _Plan:
     """Every incident's events, planned, then sorted into time order; sealed lazily in batches."""
 
-    def __init__(self, spec: DemoSpec, reference: ReferenceData) -> None:
+    def __init__(
+        self, spec: DemoSpec, reference: ReferenceData, staff: DemoStaff | None = None
+    ) -> None:
         if spec.incidents < 0 or spec.days < 1:
             raise ValueError("a demo needs at least one day and a count of incidents")
+        if staff is not None and staff.realm != spec.realm:
+            raise ValueError(f"demo staff for realm {staff.realm!r} cannot write {spec.realm!r}")
         end = spec.end if spec.end is not None else _now_to_the_minute()
         if end.tzinfo is None:
             end = end.replace(tzinfo=UTC)
@@ -1373,10 +1486,10 @@ class _Plan:
         self.end_ms = int(end.timestamp() * 1000)
         self.start_ms = self.end_ms - spec.days * DAY_MS
         self.calendar = _Calendar(self.start_ms, self.end_ms)
+        self.staff = staff or DemoStaff(spec.realm, at=ms_to_iso(self.start_ms))
         self.entries: list[_Entry] = []
         self.facts: list[_Facts] = []
         self._refs: Counter[tuple[str, str]] = Counter()
-        self._authors: dict[tuple[str, str], Author] = {}
         self._slots = self._slot_weights()
         self._places = self._place_weights()
         self._repeats = self._repeat_locations()
@@ -1485,13 +1598,9 @@ class _Plan:
         return caller
 
     def author(self, desk: str, ms: int) -> Author:
+        """Who sits at ``desk`` on the watch at ``ms``."""
         crew = _DESKS[desk].crew
-        actor = crew[self.calendar.at(ms).shift % len(crew)]
-        author = self._authors.get((desk, actor))
-        if author is None:
-            author = Author(actor, _DESKS[desk].agency, desk, self.spec.realm)
-            self._authors[(desk, actor)] = author
-        return author
+        return self.staff.author(desk, crew[self.calendar.at(ms).shift % len(crew)])
 
     def _team(self, token: str, place: Place, ms: int, busy: set[str]) -> str:
         """A team code: RESP is the response team on watch (or the next free), NBH by area."""
@@ -1708,10 +1817,11 @@ class _Plan:
         if jobs:
             active_end = max(j.finished for j in jobs)
         else:
-            # Dealt with on the phone by the call handler.
+            # Dealt with on the phone by the call handler; the status is the dispatcher's to set
+            # (a call handler may not change it).
             active_end = c.t0 + _between(rng, (300, 5400))
             if rng.random() < 0.25:
-                steps.append(_Step(c.t0 + _between(rng, (60, 240)), "in_progress", c.opener))
+                steps.append(_Step(c.t0 + _between(rng, (60, 240)), "in_progress", lead_desk))
 
         if rng.random() < 0.05:  # grade or priority changed once more is known
             at = c.t0 + _between(rng, (60, 1500))
@@ -1751,12 +1861,13 @@ class _Plan:
             close_at += _between(rng, (30, 600))
             steps.append(_Step(close_at, "resolved", lead_desk))
         close_at += _between(rng, (120, 2700))
-        closer = c.manager if rng.random() < 0.1 else lead_desk if jobs else c.opener
+        # Closed by the lead dispatcher, sometimes by the duty manager (never a call handler).
+        closer = c.manager if rng.random() < 0.1 else lead_desk
         closing = self._closing(mix, deployed=bool(jobs))
         steps.append(_Step(close_at, "close", closer, closing))
         if rng.random() < 0.012:
             reopen_at = close_at + _between(rng, (1200, 6 * 3600))
-            steps.append(_Step(reopen_at, "reopen", lead_desk))
+            steps.append(_Step(reopen_at, "reopen", c.manager))  # the duty manager's judgement
             steps.append(_Step(reopen_at + _between(rng, (30, 300)), "log", lead_desk))
             last = reopen_at + _between(rng, (600, 3600))
             busy.clear()
@@ -1802,20 +1913,27 @@ class _Plan:
 
     # ---- sealing --------------------------------------------------------------------------
     def batches(self) -> Iterator[list[Event]]:
-        """Seal in time order: each desk's chain gap-free, its clock strictly increasing."""
+        """Seal and sign in time order: each desk's chain gap-free, its clock strictly
+        increasing, each event signed by its author's key."""
         heads: dict[str, tuple[int, str | None, Stamp]] = {}
         batch: list[Event] = []
+        author_of = self.staff.author
         for ms, _, _, desk, actor, draft, event_id in self.entries:
             seq, prev, last = heads.get(desk, (0, None, Stamp(0, 0)))
             stamp = Stamp(ms, 0) if ms > last.ms else Stamp(last.ms, last.counter + 1)
-            event = seal(
-                draft,
-                self._authors[(desk, actor)],
-                event_id=event_id,
-                hlc=str(stamp),
-                recorded_at=ms_to_iso(ms),
-                device_seq=seq + 1,
-                prev_hash=prev,
+            author = author_of(desk, actor)
+            assert author.signer is not None  # every demo author has a key
+            event = sign_event(
+                seal(
+                    draft,
+                    author,
+                    event_id=event_id,
+                    hlc=str(stamp),
+                    recorded_at=ms_to_iso(ms),
+                    device_seq=seq + 1,
+                    prev_hash=prev,
+                ),
+                author.signer,
             )
             heads[desk] = (seq + 1, event.content_hash, stamp)
             batch.append(event)

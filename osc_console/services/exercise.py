@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from osc_console.models.agencies import Agency, Visibility
+from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.clock import from_iso, now_utc, to_iso
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Author, Event, EventDraft
@@ -499,12 +499,15 @@ class ExerciseRun:
     def _author_for(
         self, visibility: Visibility, agency: Agency | None = None, team: str | None = None
     ) -> Author:
-        """Exercise control, writing as the partner agency when the inject comes from one."""
-        if agency is not None:
-            name = self._partner_name_of(agency, team)
-            return replace(self.author, agency=agency, actor=f"{CONTROL_ACTOR} for {name}")
-        if visibility is not Visibility.JOINT:
-            return replace(self.author, agency=Agency(visibility.value))
+        """Exercise control writes as itself, always: every entry is signed by the planner who
+        runs it, in their own organisation's name. The partner agency an inject speaks for
+        is said in the entry (``on_behalf_of``), never by borrowing another's name; an inject
+        restricted to one organisation needs a planner of that organisation."""
+        if not can_see(Agency(self.author.agency), visibility):
+            raise ExerciseError(
+                f"this inject is {visibility.value}-only: exercise control must be run by a "
+                f"{visibility.value} planner to release it"
+            )
         return self.author
 
     def _partner_name(self, inject: Inject) -> str | None:

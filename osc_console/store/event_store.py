@@ -339,6 +339,17 @@ class Store:
     def authorities(self) -> dict[str, str]:
         return dict(self.key_directory().authorities)
 
+    def certificates_held(self) -> list[KeyCertificate]:
+        """Every certificate stored, as stored (``check`` verifies each again)."""
+        return [
+            _certificate(row)
+            for row in self.conn.execute(f"SELECT {_CERT_COLUMNS} FROM key_certificates")
+        ]
+
+    def authorities_held(self) -> dict[str, str]:
+        """The trusted authorities as stored (key id -> public key)."""
+        return dict(self.conn.execute("SELECT key_id, public_key FROM authorities").fetchall())
+
     def trust_authority(self, key_id: str, public_key: str, name: str) -> None:
         """Trust ``public_key`` to certify authors' keys (a server's, or this workstation's
         own when standalone). Trusting an authority is never undone: what it certified

@@ -1,8 +1,9 @@
 """``osc-console check``: prove the file is what the log says it is.
 
-It verifies SQLite's own integrity, every event's content hash, every workstation chain, and
-rebuilds every projection from the log to compare with what is stored. Any difference is a bug
-or tampering, and is named: the event, the incident, the field.
+It verifies SQLite's own integrity, every event's content hash, every author's signature
+(against the key certificates held, each checked against a trusted authority), every
+workstation chain, and rebuilds every projection from the log to compare with what is stored.
+Any difference is a bug or tampering, and is named: the event, the incident, the field.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from osc_console.models.errors import ValidationError
-from osc_console.models.events import check_envelope
+from osc_console.models.events import Event, check_envelope
 from osc_console.models.payloads import is_known, validate_payload
 from osc_console.models.projection import fold
+from osc_console.signing.directory import KeyDirectory, directory_of, event_problems
 from osc_console.store import rows
 from osc_console.store.event_store import Store
 from osc_console.store.migrations import DASHBOARD_TOTALS_FROM_INCIDENTS
@@ -37,6 +39,8 @@ class CheckReport:
     events: int = 0
     incidents: int = 0
     chains: int = 0
+    signed: int = 0
+    unsigned: int = 0  # written before signing existed
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -50,6 +54,8 @@ class CheckReport:
             "events": self.events,
             "incidents": self.incidents,
             "chains": self.chains,
+            "signed": self.signed,
+            "unsigned": self.unsigned,
             "problems": [vars_of(p) for p in self.problems],
             "warnings": [vars_of(p) for p in self.warnings],
         }
@@ -99,6 +105,8 @@ _REQUIRED_TRIGGERS = {
     "events_no_delete": "the log is no longer protected against DELETE",
     "incidents_fts_update": "incident search would miss edited summaries and locations",
     "incidents_fts_delete": "incident search would keep removed incidents",
+    "key_certificates_no_update": "the authors' keys are no longer protected against change",
+    "key_certificates_no_delete": "the authors' keys are no longer protected against removal",
 }
 _REQUIRED_TABLES = (
     "meta",
@@ -108,6 +116,9 @@ _REQUIRED_TABLES = (
     "outbox",
     "users",
     "dashboard_totals",
+    "authorities",
+    "key_certificates",
+    "refused_events",
 )
 
 
@@ -123,9 +134,55 @@ def _structure(store: Store, report: CheckReport) -> None:
             report.problems.append(Problem("sqlite", f"trigger {name}", f"is missing: {why}"))
 
 
+def _directory(store: Store, report: CheckReport) -> KeyDirectory:
+    """The certificates held, each checked afresh against the trusted authorities."""
+    authorities = store.authorities_held()
+    certs = store.certificates_held()
+    directory = directory_of(authorities, certs)
+    for cert in certs:
+        if cert.key_id not in directory.certificates:
+            problem = KeyDirectory(dict(authorities), dict(directory.certificates))
+            why = problem.certificate_problem(cert) or "does not verify"
+            report.problems.append(Problem("signature", f"key {cert.key_id} of {cert.user}", why))
+    return directory
+
+
+def _signatures(
+    store: Store, events: list[Event], directory: KeyDirectory, local: set[str], report: CheckReport
+) -> None:
+    since = store.meta("signing.since") or ""
+    for event, problem in zip(events, event_problems(events, directory), strict=True):
+        subject = f"event {event.id} ({event.kind}, {event.actor} at {event.workstation})"
+        if problem is None:
+            report.signed += 1
+        elif problem == "unsigned":
+            report.unsigned += 1
+            if event.workstation in local and event.recorded_at >= since:
+                report.problems.append(
+                    Problem(
+                        "signature",
+                        subject,
+                        f"unsigned, though written here after signing began ({since}): "
+                        "altered, or written around the program",
+                    )
+                )
+        else:
+            report.problems.append(Problem("signature", subject, problem))
+
+
 def _events(store: Store, report: CheckReport) -> None:
     chains: dict[str, list[tuple[int, str | None, str, str]]] = {}
+    directory = _directory(store, report)
+    local_chains = {
+        r[0].removeprefix("chain.")
+        for r in store.conn.execute("SELECT key FROM meta WHERE key LIKE 'chain.%'")
+    }
+    page: list[Event] = []
     for event in store.iter_events():
+        page.append(event)
+        if len(page) >= 5000:
+            _signatures(store, page, directory, local_chains, report)
+            page = []
         report.events += 1
         subject = f"event {event.id} ({event.kind})"
         computed = event.computed_hash()
@@ -150,6 +207,20 @@ def _events(store: Store, report: CheckReport) -> None:
             )
         chains.setdefault(event.workstation, []).append(
             (event.device_seq, event.prev_hash, event.content_hash, event.id)
+        )
+    _signatures(store, page, directory, local_chains, report)
+    if report.unsigned:
+        report.warnings.append(
+            Problem("signature", "log", f"{report.unsigned} events unsigned (before signing)")
+        )
+    for refused in store.refused_events():
+        report.warnings.append(
+            Problem(
+                "refused",
+                f"event {refused.event_id} ({refused.kind}, {refused.actor} at "
+                f"{refused.workstation})",
+                f"received from the server and refused here: {refused.reason}",
+            )
         )
     local = {
         r[0].removeprefix("chain.")

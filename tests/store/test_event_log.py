@@ -31,6 +31,7 @@ from osc_console.store.errors import StoreError
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 from tests.conftest import knife_incident
+from tests.signing import register, sign, signed
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -49,9 +50,10 @@ class Wall:
 
 
 def resealed(event: Event, **changes: object) -> Event:
-    """The event with some fields changed and a hash that matches the change."""
+    """The event with some fields changed, and a hash and its author's signature that match
+    the change (what a faulty workstation, not a forger, would send)."""
     changed = replace(event, **changes)  # type: ignore[arg-type]
-    return replace(changed, content_hash=changed.computed_hash())
+    return sign(replace(changed, content_hash=changed.computed_hash()))
 
 
 def counts(store: Store) -> tuple[int, int, int]:
@@ -85,8 +87,12 @@ Desk = Callable[..., tuple[Store, IncidentService]]
 
 
 @pytest.fixture
-def workstation(tmp_path: Path) -> Iterator[Desk]:
-    """Another workstation's own store and desk (its events reach us through apply_remote)."""
+def workstation(tmp_path: Path, store: Store) -> Iterator[Desk]:
+    """Another workstation's own store and desk (its events reach us through apply_remote).
+
+    Its author's key is certified in our ``store`` too, as the server's certificates would
+    have told it; any other replica is told with ``register``.
+    """
     opened: list[Store] = []
 
     def make(
@@ -96,13 +102,15 @@ def workstation(tmp_path: Path) -> Iterator[Desk]:
         folder: str | None = None,
         wall: Callable[[], datetime] | None = None,
     ) -> tuple[Store, IncidentService]:
-        store = Store.open(tmp_path / (folder or code) / "live.db", wall=wall)
-        opened.append(store)
-        return store, IncidentService(store, Author(actor, agency, code))
+        own = Store.open(tmp_path / (folder or code) / "live.db", wall=wall)
+        opened.append(own)
+        author = signed(own, Author(actor, agency, code))
+        register(store, author)
+        return own, IncidentService(own, author)
 
     yield make
-    for store in opened:
-        store.close()
+    for own in opened:
+        own.close()
 
 
 # ---- appending through the one door --------------------------------------------------------
@@ -421,17 +429,20 @@ def test_an_event_of_another_realm_is_rejected(store: Store, workstation: Desk) 
 
 
 def _next_event(last: Event, kind: str, schema: int, payload: dict) -> Event:  # type: ignore[type-arg]
-    """An event of a kind or schema this program does not know, made by a newer workstation."""
+    """An event of a kind or schema this program does not know, made (and signed) by a newer
+    workstation."""
     author = Author(last.actor, Agency(last.agency), last.workstation)
     stamp = Stamp.parse(last.hlc)
-    return seal(
-        EventDraft(kind, payload, incident_id=last.incident_id, schema=schema),
-        author,
-        event_id=uuid7(),
-        hlc=str(Stamp(stamp.ms + 1000, 0)),
-        recorded_at=to_iso(datetime.now(UTC)),
-        device_seq=last.device_seq + 1,
-        prev_hash=last.content_hash,
+    return sign(
+        seal(
+            EventDraft(kind, payload, incident_id=last.incident_id, schema=schema),
+            author,
+            event_id=uuid7(),
+            hlc=str(Stamp(stamp.ms + 1000, 0)),
+            recorded_at=to_iso(datetime.now(UTC)),
+            device_seq=last.device_seq + 1,
+            prev_hash=last.content_hash,
+        )
     )
 
 
@@ -533,16 +544,18 @@ def test_a_workstation_with_a_fast_clock_does_not_drag_ours_forward(
     ref = desk.open_incident(knife_incident()).incident.ref
     (fast,) = list(remote.iter_events())
     with Store.open(tmp_path / "here.db", wall=lambda: now) as here:
+        register(here, desk.author)
         result = here.apply_remote([fast])
         assert result.stored == (fast.id,)
         assert result.clock_capped == (fast.id,)
-        ours = IncidentService(here, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+        ours = IncidentService(here, signed(here, Author("PC Jane Smith", Agency.POLICE, "CR1")))
         entry = ours.add_log(ref, "Officers on scene").events[0]
     assert Stamp.parse(entry.hlc).ms <= int((now + timedelta(minutes=5)).timestamp() * 1000)
 
 
-def _concurrent_history(workstation: Desk) -> tuple[str, list[Event]]:
-    """Two desks work one incident while cut off from each other; returns every event."""
+def _concurrent_history(workstation: Desk) -> tuple[str, list[Event], list[Author]]:
+    """Two desks work one incident while cut off from each other; returns every event and
+    the two authors."""
     wall_a = Wall(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
     wall_b = Wall(datetime(2026, 3, 10, 9, 0, 30, tzinfo=UTC))
     a_store, a = workstation("CR1", wall=wall_a)
@@ -551,6 +564,7 @@ def _concurrent_history(workstation: Desk) -> tuple[str, list[Event]]:
     ref = opened.incident.ref
     wall_a.advance(seconds=20)
     a.assign(ref, "POL-RESP-A")
+    register(b_store, a.author)
     b_store.apply_remote(a_store.iter_events())
     # cut off: both change the grade and write logs
     wall_a.advance(seconds=30)
@@ -567,13 +581,13 @@ def _concurrent_history(workstation: Desk) -> tuple[str, list[Event]]:
     assignment = next(iter(a.find(ref).assignments))
     a.update_assignment(ref, assignment, "on_scene")
     events = {e.id: e for e in [*a_store.iter_events(), *b_store.iter_events()]}
-    return opened.incident.id, list(events.values())
+    return opened.incident.id, list(events.values()), [a.author, b.author]
 
 
 def test_events_arriving_out_of_clock_order_give_the_same_incident(
     tmp_path: Path, workstation: Desk
 ) -> None:
-    incident_id, events = _concurrent_history(workstation)
+    incident_id, events, authors = _concurrent_history(workstation)
     expected = fold(events, reference_data())
     assert expected is not None
     assert expected.conflicts  # the two grades were set without seeing each other
@@ -591,6 +605,7 @@ def test_events_arriving_out_of_clock_order_give_the_same_incident(
     for name, order in orders.items():
         one_by_one = name.replace(" ", "-")
         with Store.open(tmp_path / f"{one_by_one}.db") as replica:
+            register(replica, *authors)
             for event in order:  # each its own pull, so every projection path is taken
                 replica.apply_remote([event])
             state = replica.incident(incident_id)
@@ -599,6 +614,7 @@ def test_events_arriving_out_of_clock_order_give_the_same_incident(
             assert check_store(replica).ok, name
             projections[name] = replica.execute_read("SELECT * FROM incidents")
         with Store.open(tmp_path / f"{one_by_one}-batch.db") as replica:
+            register(replica, *authors)
             replica.apply_remote(order)  # all at once, in that order
             assert replica.incident(incident_id).to_dict() == expected.to_dict(), name  # type: ignore[union-attr]
     rows = list(projections.values())
@@ -660,7 +676,7 @@ def test_a_remote_workstation_does_not_take_our_numbers(store: Store, workstatio
     desk.open_incident(knife_incident())
     desk.open_incident(knife_incident())
     store.apply_remote(remote.iter_events())
-    ours = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+    ours = IncidentService(store, signed(store, Author("PC Jane Smith", Agency.POLICE, "CR1")))
     assert ours.open_incident(knife_incident()).incident.ref.endswith("-CR1-0001")
 
 
@@ -673,6 +689,7 @@ NOON_BST = datetime(2026, 7, 14, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def summer_desk(tmp_path: Path, police: Author) -> Iterator[IncidentService]:
     with Store.open(tmp_path / "summer.db", wall=lambda: NOON_BST) as store:
+        register(store, police)
         yield IncidentService(store, police)
 
 
@@ -731,6 +748,7 @@ def test_a_newer_schema_of_a_known_kind_is_kept_and_does_not_block_the_page(
 
     opened = police_desk.open_incident(knife_incident()).incident
     author = Author("PC Remote", Agency.POLICE, "CR9")
+    register(store, author)
     stamp = str(store.clock.now())
     newer = seal(
         EventDraft(
@@ -753,7 +771,7 @@ def test_a_newer_schema_of_a_known_kind_is_kept_and_does_not_block_the_page(
         prev_hash=newer.content_hash,
     )
 
-    result = store.apply_remote([newer, entry])
+    result = store.apply_remote([sign(newer), sign(entry)])
 
     assert result.stored == (newer.id, entry.id)
     state = store.incident(opened.id)
