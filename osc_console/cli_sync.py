@@ -159,16 +159,13 @@ def sync(args: argparse.Namespace) -> int:
             print(_state_line(state), flush=True)
 
     try:
-        result = door.gatekeeper.sign_in(user_name, password, realm)
+        result = door.gatekeeper.sign_in(user_name, password, realm, offline=False)
         if isinstance(result, PasswordChangeNeeded):
             raise SyncCommandError(
                 f"{result.user} must choose a new password first: sign in at the console"
             )
         reply = door.gatekeeper.last_reply
-        if reply is None:
-            raise SyncCommandError(
-                f"the server at {args.server} cannot be reached; nothing was synced"
-            )
+        assert reply is not None  # signed in online
         with Store.open(path, realm) as store:
             from osc_console.services.identity import register_operator
 

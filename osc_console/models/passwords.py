@@ -50,13 +50,24 @@ def check_password(password: str, user: str = "") -> None:
         raise ValidationError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
     folded = clean.casefold()
     squeezed = "".join(folded.split())
-    if folded in common_passwords() or squeezed in common_passwords():
+    common = common_passwords()
+    # A common password with a number or a mark added is as easy to guess as the password.
+    core = squeezed.rstrip("0123456789!?.,-_*#@$%&+=~ ")
+    if folded in common or squeezed in common or (len(core) >= 4 and core in common):
         raise ValidationError("password", "is one that many people use; choose another")
-    if len(set(squeezed)) <= 2:
-        raise ValidationError("password", "repeats one or two characters; choose another")
+    if len(set(squeezed)) <= 2 or _repeats(squeezed):
+        raise ValidationError("password", "repeats itself; choose another")
     name = "".join(user.casefold().split())
     if name and len(name) >= 3 and name in squeezed:
         raise ValidationError("password", "must not contain your user name")
     for word in _CONTEXT_WORDS:
         if "".join(word.split()) in squeezed and len(squeezed) < len(word) + 8:
             raise ValidationError("password", "is mostly the name of this system; choose another")
+
+
+def _repeats(text: str) -> bool:
+    """The same short run typed over and over ("abcabcabcabcabc", "passwordpassword")."""
+    for size in range(1, len(text) // 2 + 1):
+        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
+            return True
+    return False

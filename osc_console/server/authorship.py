@@ -14,9 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from osc_console.models.authority import WORKSTATION, NotPermittedError, check_authority
+from osc_console.models.authority import (
+    AUTHORITY,
+    WORKSTATION,
+    NotPermittedError,
+    check_authority,
+)
 from osc_console.models.clock import from_iso
 from osc_console.models.events import Event
+from osc_console.models.payloads import is_known
 from osc_console.server.accounts import Accounts
 from osc_console.signing.directory import KeyDirectory
 from osc_console.signing.documents import KeyCertificate
@@ -104,6 +110,8 @@ class Authorship:
                     f"this was recorded ({event.recorded_at}); sign in to the server first",
                     chained=True,
                 )
+        if event.kind not in AUTHORITY and not is_known(event.kind, event.schema):
+            return None  # a kind this server does not know: refused as such (upgrade it)
         try:
             check_authority(role or "", event.kind)
         except NotPermittedError as exc:

@@ -63,8 +63,12 @@ class Gatekeeper:
     def known_people(self) -> list[Person]:
         return self.identity.known_people()
 
-    def sign_in(self, user: str, password: str, realm: str) -> SignInResult:
-        """Raises SignInError with what to do; a wrong password counts here and there."""
+    def sign_in(
+        self, user: str, password: str, realm: str, *, offline: bool = True
+    ) -> SignInResult:
+        """Raises SignInError with what to do; a wrong password counts here and there.
+        ``offline``: sign in on what this workstation holds when the server is unreachable
+        (a headless sync, which only makes sense online, says so instead)."""
         user = " ".join(user.split())
         if not user or not password:
             raise SignInError("give your user name and your password")
@@ -72,7 +76,7 @@ class Gatekeeper:
             request = self.identity.login_request(user, password, realm)
             reply = self.link.login(request)
         except ServerUnreachableError as exc:
-            if self.standalone:
+            if self.standalone or not offline:
                 raise SignInError(str(exc)) from exc
             return self.identity.sign_in_offline(user, password)
         except SignInNeededError as exc:

@@ -6,6 +6,7 @@ refused command writes nothing.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,8 +20,11 @@ import pytest
 
 from osc_console.cli import main
 from osc_console.store.event_store import Store
+from tests.cli.conftest import PASSWORD, standalone_workstation
 
 DESK = ("--workstation", "CR1", "--agency", "police", "--user", "PC Jane Smith")
+# Writing signs as --user: their password comes on standard input (see ``osc``).
+WRITER = (*DESK, "--password-stdin")
 KNIFE = (
     "--summary",
     "Man seen with a knife outside a bar",
@@ -37,11 +41,18 @@ KNIFE = (
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    return tmp_path / "osc"
+    folder = tmp_path / "osc"
+    standalone_workstation(folder)
+    return folder
 
 
 def osc(capsys: pytest.CaptureFixture[str], data: Path, *args: str) -> tuple[int, str, str]:
-    code = main([*args, "--data-dir", str(data)])
+    """Run the command as an operator types it; a password, if asked for, is typed too."""
+    typed, sys.stdin = sys.stdin, io.StringIO(PASSWORD + "\n")
+    try:
+        code = main([*args, "--data-dir", str(data)])
+    finally:
+        sys.stdin = typed
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -57,7 +68,7 @@ def event_count(data: Path, realm: str = "live") -> int:
 @pytest.fixture
 def ref(capsys: pytest.CaptureFixture[str], data: Path) -> str:
     """One incident already in the store, opened from the command line."""
-    code, out, err = osc(capsys, data, "incident", "new", *KNIFE, *DESK, "--json")
+    code, out, err = osc(capsys, data, "incident", "new", *KNIFE, *WRITER, "--json")
     assert (code, err) == (0, "")
     return str(json.loads(out)["ref"])
 
@@ -68,7 +79,7 @@ def ref(capsys: pytest.CaptureFixture[str], data: Path) -> str:
 def test_incident_new_prints_the_new_incident_with_its_ref(
     capsys: pytest.CaptureFixture[str], data: Path
 ) -> None:
-    code, out, err = osc(capsys, data, "incident", "new", *KNIFE, *DESK, "--json")
+    code, out, err = osc(capsys, data, "incident", "new", *KNIFE, *WRITER, "--json")
     assert code == 0
     assert err == ""
     incident = json.loads(out)
@@ -87,7 +98,7 @@ def test_incident_new_prints_the_new_incident_with_its_ref(
         "Leadenhall Street",
     )
 
-    code, out, err = osc(capsys, data, "incident", "new", *KNIFE, *DESK)
+    code, out, err = osc(capsys, data, "incident", "new", *KNIFE, *WRITER)
     assert (code, err) == (0, "")
     assert re.fullmatch(r"opened \d{8}-CR1-0002\n", out)
 
@@ -96,7 +107,7 @@ def test_a_logged_entry_shows_in_list_search_and_show(
     capsys: pytest.CaptureFixture[str], data: Path, ref: str
 ) -> None:
     code, out, err = osc(
-        capsys, data, "incident", "log", ref, "Caller says he walked towards Lime Street", *DESK
+        capsys, data, "incident", "log", ref, "Caller says he walked towards Lime Street", *WRITER
     )
     assert (code, err) == (0, "")
     assert re.fullmatch(rf"logged on {ref} \([0-9a-f-]{{36}}\)\n", out)
@@ -147,11 +158,23 @@ def test_the_data_dir_can_come_before_the_subcommand(
 
 
 def test_a_data_folder_keeps_its_workstation_code(
-    capsys: pytest.CaptureFixture[str], data: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    data = tmp_path / "new-desk"
+    standalone_workstation(data, code=None)  # a new folder is given a code of its own
     refs = []
     for _ in range(2):
-        code, out, err = osc(capsys, data, "incident", "new", *KNIFE, "--json")
+        code, out, err = osc(
+            capsys,
+            data,
+            "incident",
+            "new",
+            *KNIFE,
+            "--user",
+            "PC Jane Smith",
+            "--password-stdin",
+            "--json",
+        )
         assert (code, err) == (0, "")
         refs.append(json.loads(out)["ref"])
     code_file = json.loads((data / "workstation.json").read_text(encoding="utf-8"))["code"]
@@ -162,7 +185,7 @@ def test_a_data_folder_keeps_its_workstation_code(
 
 def test_an_exercise_never_shows_in_live(capsys: pytest.CaptureFixture[str], data: Path) -> None:
     code, out, err = osc(
-        capsys, data, "incident", "new", *KNIFE, *DESK, "--realm", "exercise:drill", "--json"
+        capsys, data, "incident", "new", *KNIFE, *WRITER, "--realm", "exercise:drill", "--json"
     )
     assert (code, err) == (0, "")
     assert (data / "exercise-drill.db").exists()
@@ -176,7 +199,7 @@ def test_a_corporation_user_does_not_see_police_only_incidents(
     capsys: pytest.CaptureFixture[str], data: Path
 ) -> None:
     code, out, err = osc(
-        capsys, data, "incident", "new", *KNIFE, *DESK, "--visibility", "police", "--json"
+        capsys, data, "incident", "new", *KNIFE, *WRITER, "--visibility", "police", "--json"
     )
     assert (code, err) == (0, "")
     secret = json.loads(out)["ref"]
@@ -196,67 +219,67 @@ NEW = ("incident", "new")
 
 REFUSALS = [
     pytest.param(
-        (*NEW, "--summary", "   ", "--grade", "immediate", *DESK),
+        (*NEW, "--summary", "   ", "--grade", "immediate", *WRITER),
         "payload.summary: must not be empty",
         id="empty summary",
     ),
     pytest.param(
-        (*NEW, "--summary", "x" * 501, "--grade", "immediate", *DESK),
+        (*NEW, "--summary", "x" * 501, "--grade", "immediate", *WRITER),
         "payload.summary: is 501 characters; the limit is 500",
         id="summary too long",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--category", "LOST-DOG", "--grade", "rwd", *DESK),
+        (*NEW, "--summary", "Lost dog", "--category", "LOST-DOG", "--grade", "rwd", *WRITER),
         "payload.category: unknown category 'LOST-DOG'",
         id="unknown category",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--category", "CL-CRIME", "--grade", "rwd", *DESK),
+        (*NEW, "--summary", "Lost dog", "--category", "CL-CRIME", "--grade", "rwd", *WRITER),
         "payload.category: 'CL-CRIME' is a closing category, not one to open an incident with",
         id="closing category",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--grade", "urgent", *DESK),
+        (*NEW, "--summary", "Lost dog", "--grade", "urgent", *WRITER),
         "payload.grade: 'urgent' is not one of immediate, priority, scheduled, rwd",
         id="bad grade",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", *DESK),
+        (*NEW, "--summary", "Lost dog", *WRITER),
         "payload.grade: give a police grade or a council priority",
         id="no grade",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--priority", "critical", *DESK),
+        (*NEW, "--summary", "Lost dog", "--priority", "critical", *WRITER),
         "payload.council_priority: 'critical' is not one of urgent, high, routine, low",
         id="bad priority",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--source", "pigeon", *DESK),
+        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--source", "pigeon", *WRITER),
         f"payload.source: 'pigeon' is not one of {SOURCES}",
         id="bad source",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--lat", "95", "--lon", "0", *DESK),
+        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--lat", "95", "--lon", "0", *WRITER),
         "payload.location: lat must be a number from -90 to 90",
         id="bad latitude",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--visibility", "public", *DESK),
+        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--visibility", "public", *WRITER),
         "--visibility: 'public' is not one of joint, police, corporation",
         id="bad visibility",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--classification", "SECRET", *DESK),
+        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--classification", "SECRET", *WRITER),
         "--classification: 'SECRET' is not one of OFFICIAL, OFFICIAL-SENSITIVE",
         id="bad classification",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--lead-agency", "army", *DESK),
+        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--lead-agency", "army", *WRITER),
         f"--lead-agency: 'army' is not one of {AGENCIES}",
         id="bad lead agency",
     ),
     pytest.param(
-        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--occurred-at", "yesterday", *DESK),
+        (*NEW, "--summary", "Lost dog", "--grade", "rwd", "--occurred-at", "yesterday", *WRITER),
         "occurred_at: is not a date and time",
         id="occurred-at not a time",
     ),
@@ -269,7 +292,7 @@ REFUSALS = [
             "rwd",
             "--occurred-at",
             "2999-01-01T00:00",
-            *DESK,
+            *WRITER,
         ),
         "occurred_at: is in the future",
         id="occurred-at in the future",
@@ -278,13 +301,13 @@ REFUSALS = [
         (
             *NEW,
             *("--summary", "Lost dog", "--grade", "rwd", "--visibility", "police"),
-            *("--agency", "corporation", "--workstation", "CC1"),
+            *("--user", "Sam Okafor", "--password-stdin"),
         ),
         "visibility: City of London Corporation staff cannot record police-only entries",
         id="council user writing police-only",
     ),
     pytest.param(
-        ("incident", "log", "20260101-CR1-9999", "Suspect detained", *DESK),
+        ("incident", "log", "20260101-CR1-9999", "Suspect detained", *WRITER),
         "incident: no incident 20260101-CR1-9999 in this store",
         id="unknown incident for log",
     ),
@@ -294,27 +317,27 @@ REFUSALS = [
         id="unknown incident for show",
     ),
     pytest.param(
-        ("incident", "log", "{ref}", "   ", *DESK),
+        ("incident", "log", "{ref}", "   ", *WRITER),
         "payload.text: must not be empty",
         id="empty log text",
     ),
     pytest.param(
-        ("incident", "log", "{ref}", "Suspect detained", "--visibility", "everyone", *DESK),
+        ("incident", "log", "{ref}", "Suspect detained", "--visibility", "everyone", *WRITER),
         "--visibility: 'everyone' is not one of joint, police, corporation",
         id="bad log visibility",
     ),
     pytest.param(
-        ("incident", "log", "{ref}", "Seen later", "--occurred-at", "2999-01-01T00:00Z", *DESK),
+        ("incident", "log", "{ref}", "Seen later", "--occurred-at", "2999-01-01T00:00Z", *WRITER),
         "occurred_at: is in the future",
         id="log in the future",
     ),
     pytest.param(
-        (*NEW, *KNIFE, "--agency", "army", "--workstation", "CR1"),
+        (*NEW, *KNIFE, *WRITER, "--agency", "army"),
         f"agency: 'army' is not one of {AGENCIES}",
         id="bad agency",
     ),
     pytest.param(
-        (*NEW, *KNIFE, "--agency", "police", "--workstation", "cr-1"),
+        (*NEW, *KNIFE, *WRITER, "--workstation", "cr-1"),
         "workstation: 'cr-1' must be 2 to 8 capital letters or digits, e.g. CR1",
         id="bad workstation",
     ),
@@ -324,7 +347,7 @@ REFUSALS = [
         id="bad realm",
     ),
     pytest.param(
-        (*NEW, *KNIFE, *DESK, "--realm", "exercise:Big Drill"),
+        (*NEW, *KNIFE, *WRITER, "--realm", "exercise:Big Drill"),
         "realm: 'exercise:Big Drill' must be 'live' or 'exercise:<slug>'",
         id="bad exercise name",
     ),
@@ -354,7 +377,7 @@ def test_a_latitude_without_a_longitude_is_refused(
     capsys: pytest.CaptureFixture[str], data: Path, ref: str
 ) -> None:
     code, _, err = osc(
-        capsys, data, *NEW, "--summary", "Lost dog", "--grade", "rwd", "--lat", "51.51", *DESK
+        capsys, data, *NEW, "--summary", "Lost dog", "--grade", "rwd", "--lat", "51.51", *WRITER
     )
     assert code == 1
     assert err.splitlines() == [
@@ -378,8 +401,9 @@ def test_a_latitude_without_a_longitude_is_refused(
     ],
 )
 def test_a_usage_error_exits_2_and_names_the_argument(
-    capsys: pytest.CaptureFixture[str], data: Path, args: tuple[str, ...], error: str
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: tuple[str, ...], error: str
 ) -> None:
+    data = tmp_path / "osc"
     with pytest.raises(SystemExit) as stopped:
         main([*args, "--data-dir", str(data)])
     assert stopped.value.code == 2
@@ -395,7 +419,6 @@ def test_a_usage_error_exits_2_and_names_the_argument(
 def test_a_file_that_is_not_a_store_is_one_line(
     capsys: pytest.CaptureFixture[str], data: Path
 ) -> None:
-    data.mkdir()
     (data / "live.db").write_text("not a database\n", encoding="utf-8")
     code, out, err = osc(capsys, data, "incident", "list", *DESK)
     assert code == 1
@@ -412,10 +435,13 @@ def test_a_file_that_is_not_a_store_is_one_line(
 def test_check_passes_a_good_store(
     capsys: pytest.CaptureFixture[str], data: Path, ref: str
 ) -> None:
-    osc(capsys, data, "incident", "log", ref, "Officers on scene", *DESK)
+    osc(capsys, data, "incident", "log", ref, "Officers on scene", *WRITER)
     code, out, err = osc(capsys, data, "check")
     assert (code, err) == (0, "")
-    assert out.splitlines() == ["OK — 2 events, 1 incidents, 1 workstation chains checked"]
+    assert out.splitlines() == [
+        "OK — 2 events (2 signed, 0 unsigned before signing), 1 incidents, 1 workstation "
+        "chains checked"
+    ]
 
     code, out, err = osc(capsys, data, "check", "--json")
     assert (code, err) == (0, "")
@@ -424,6 +450,8 @@ def test_check_passes_a_good_store(
         "events": 2,
         "incidents": 1,
         "chains": 1,
+        "signed": 2,
+        "unsigned": 0,
         "problems": [],
         "warnings": [],
     }
@@ -474,24 +502,26 @@ def test_the_installed_command_opens_an_incident_and_checks_the_store(data: Path
             [command, *args, "--data-dir", str(data)],
             capture_output=True,
             text=True,
+            input=PASSWORD + "\n",
             env=env,
             timeout=60,
             check=False,
         )
 
-    opened = run("incident", "new", *KNIFE, *DESK, "--json")
+    opened = run("incident", "new", *KNIFE, *WRITER, "--json")
     assert (opened.returncode, opened.stderr) == (0, "")
     ref = json.loads(opened.stdout)["ref"]
     assert re.fullmatch(r"\d{8}-CR1-0001", ref)
 
-    refused = run("incident", "log", ref, "  ", *DESK)
+    refused = run("incident", "log", ref, "  ", *WRITER)
     assert refused.returncode == 1
     assert refused.stderr.splitlines() == ["osc-console: error: payload.text: must not be empty"]
 
     checked = run("check")
     assert (checked.returncode, checked.stderr) == (0, "")
     assert checked.stdout.splitlines() == [
-        "OK — 1 events, 1 incidents, 1 workstation chains checked"
+        "OK — 1 events (1 signed, 0 unsigned before signing), 1 incidents, 1 workstation "
+        "chains checked"
     ]
     assert not (data / "elsewhere").exists()
 

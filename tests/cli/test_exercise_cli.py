@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from osc_console.cli import main
-from osc_console.models.agencies import Agency
-from osc_console.models.events import Author
 from osc_console.models.scenario import load_shipped, shipped_scenario_text
 from osc_console.services.exercise import ExerciseRun
+from osc_console.services.workstation import act_as, open_door
 from osc_console.store.event_store import Store
+from tests.cli.conftest import PASSWORD, standalone_workstation
 
-FAST = ("--speed", "1000000")  # 40 exercise minutes in a few milliseconds
+# Exercise control signs as the planner running it (their password on standard input).
+PLANNER = ("--user", "Ana Planner", "--password-stdin")
+FAST = ("--speed", "1000000", *PLANNER)  # 40 exercise minutes in a few milliseconds
 
 
 def osc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    typed, sys.stdin = sys.stdin, io.StringIO(PASSWORD + "\n")
+    try:
+        code = main(list(args))
+    finally:
+        sys.stdin = typed
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def desk(tmp_path: Path) -> Path:
+    """A standalone workstation whose people include the planner Ana Planner."""
+    data = tmp_path / "osc"
+    standalone_workstation(data)
+    return data
 
 
 def live_events(data: Path) -> int:
@@ -32,7 +47,7 @@ def live_events(data: Path) -> int:
 
 
 def test_shipped_scenario_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    data = tmp_path / "osc"
+    data = desk(tmp_path)
     code, out, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
     assert (code, err) == (0, "")
     scenario = load_shipped("city-flood")
@@ -53,7 +68,7 @@ def test_shipped_scenario_by_name(capsys: pytest.CaptureFixture[str], tmp_path: 
 
 
 def test_scenario_file_with_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    data = tmp_path / "osc"
+    data = desk(tmp_path)
     file = tmp_path / "flood.toml"
     file.write_text(shipped_scenario_text("city-flood"), encoding="utf-8")
     code, out, err = osc(
@@ -71,7 +86,7 @@ def test_scenario_file_with_json(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_exercise_never_touches_an_existing_live_store(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    data = tmp_path / "osc"
+    data = desk(tmp_path)
     code, _, _ = osc(
         capsys,
         "incident",
@@ -82,8 +97,7 @@ def test_exercise_never_touches_an_existing_live_store(
         "priority",
         "--data-dir",
         str(data),
-        "--workstation",
-        "CR1",
+        *PLANNER,
     )
     assert code == 0
     assert live_events(data) == 1
@@ -97,7 +111,7 @@ def test_exercise_never_touches_an_existing_live_store(
 def test_bad_scenario_is_one_line_and_writes_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    data = tmp_path / "osc"
+    data = desk(tmp_path)
     file = tmp_path / "thames.toml"
     file.write_text(
         'name = "T"\nslug = "thames"\ncodeword = "EX EX EX"\nstart = "2026-11-24T10:00:00"\n'
@@ -106,14 +120,14 @@ def test_bad_scenario_is_one_line_and_writes_nothing(
         'lead_agency = "police"\n',
         encoding="utf-8",
     )
-    code, out, err = osc(capsys, "exercise", "run", str(file), "--data-dir", str(data))
+    code, out, err = osc(capsys, "exercise", "run", str(file), "--data-dir", str(data), *PLANNER)
     assert code == 1
     assert out == ""
     assert err == (
         "osc-console: error: thames.toml, line 7, inject 1 (at T+04:00), category: "
         "unknown category 'XYZ'\n"
     )
-    assert not data.exists()
+    assert not list(data.glob("exercise-*"))
 
 
 @pytest.mark.parametrize(
@@ -127,19 +141,19 @@ def test_bad_scenario_is_one_line_and_writes_nothing(
 def test_refusals(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    data = tmp_path / "osc"
-    code, _, err = osc(capsys, "exercise", "run", *args, "--data-dir", str(data))
+    data = desk(tmp_path)
+    code, _, err = osc(capsys, "exercise", "run", *args, "--data-dir", str(data), *PLANNER)
     assert code == 1
     assert err.startswith("osc-console: error: ")
     assert message in err
     assert err.count("\n") == 1
-    assert not data.exists()
+    assert not list(data.glob("exercise-*"))
 
 
 def test_playing_an_exercise_twice_is_refused_and_changes_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    data = tmp_path / "osc"
+    data = desk(tmp_path)
     code, _, _ = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
     assert code == 0
     with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
@@ -156,7 +170,7 @@ def test_playing_an_exercise_twice_is_refused_and_changes_nothing(
 def test_a_codeword_another_running_exercise_uses_is_refused_with_its_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    data = tmp_path / "osc"
+    data = desk(tmp_path)
     code, _, _ = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data), *FAST)
     assert code == 0  # all injects out, but nobody has ended it: still running
     second = tmp_path / "river.toml"
@@ -173,9 +187,12 @@ def test_a_codeword_another_running_exercise_uses_is_refused_with_its_line(
 
     # Once that exercise has ended, its codeword may be used again.
     with Store.open(data / "exercise-city-flood.db", "exercise:city-flood") as store:
-        run = ExerciseRun.take_over(
-            store, load_shipped("city-flood"), Author("Ana", Agency.POLICE, "EXCON")
-        )
+        door = open_door(data, "CR1")
+        try:
+            planner = act_as(door, store, "Ana Planner", PASSWORD)
+        finally:
+            door.close()
+        run = ExerciseRun.take_over(store, load_shipped("city-flood"), planner)
         run.stop("ENDEX")
     code, _, err = osc(capsys, "exercise", "run", str(second), "--data-dir", str(data), *FAST)
     assert (code, err) == (0, "")

@@ -19,6 +19,8 @@ from osc_console.paths import store_path
 from osc_console.reports.after_action import CSV_COLUMNS
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
+from tests.cli.conftest import PASSWORD, standalone_workstation
+from tests.signing import signed
 
 REALM = "exercise:city-flood"
 CODEWORD = "EXERCISE EXERCISE EXERCISE"
@@ -34,18 +36,26 @@ def osc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def played(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
-    """The shipped scenario played at high speed, one player answering, and a live store."""
+    """The shipped scenario played at high speed by a planner at workstation CR1, one player
+    at CR2 answering, and a live store. Whoever writes from the command line signs as --user,
+    their password in a file."""
     data = tmp_path / "osc"
+    standalone_workstation(data)  # CR1, its own authority, with the planner Ana Planner
+    password = tmp_path / "password.txt"
+    password.write_text(PASSWORD + "\n", encoding="utf-8")
     code, _, err = osc(capsys, "exercise", "run", "city-flood", "--data-dir", str(data),
-                       "--speed", "1000000")  # fmt: skip
+                       "--speed", "1000000", "--user", "Ana Planner",
+                       "--password-file", str(password))  # fmt: skip
     assert (code, err) == (0, "")
     with Store.open(store_path(data, REALM), REALM) as store:
-        desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1", REALM))
+        player = Author("PC Jane Smith", Agency.POLICE, "CR2", REALM)
+        desk = IncidentService(store, signed(store, player, "call_handler"))
         for incident in store.execute_read("SELECT ref FROM incidents ORDER BY ref"):
             desk.add_log(incident[0], "Acknowledged; cordon and diversions requested")
     code, _, err = osc(capsys, "incident", "new", "--summary", "Bike theft at Moorgate",
                        "--data-dir", str(data), "--agency", "police", "--grade", "scheduled",
-                       "--category", "ACQ-CYCLE", "--user", "PC Live")  # fmt: skip
+                       "--category", "ACQ-CYCLE", "--user", "PC Jane Smith",
+                       "--password-file", str(password))  # fmt: skip
     assert (code, err) == (0, ""), err
     return data
 
@@ -164,7 +174,9 @@ def test_shift_exports_in_an_exercise_carry_the_codeword_and_live_ones_exclude_i
         live_rows = list(csv.DictReader(stream))
     assert "exercise" not in live_rows[0]
     assert [r["kind"] for r in live_rows] == ["incident.opened"]
-    assert all("EXCON" not in r["workstation"] for r in live_rows)
+    # Exercise control (the planner) and the player wrote only into the exercise.
+    assert {r["actor"] for r in live_rows} == {"PC Jane Smith"}
+    assert {r["workstation"] for r in live_rows} == {"CR1"}
 
 
 def test_live_figures_exclude_the_exercise(

@@ -27,6 +27,7 @@ from osc_console.reports.shift_report import (
 from osc_console.services.shifts import ShiftService
 from osc_console.store.event_store import Store
 from tests.services.test_shift_log import Scene, log_for
+from tests.signing import signed
 
 REPORTS = Path(__file__).resolve().parents[2] / "osc_console" / "reports"
 # In-process PDF exports need a Qt application; take pytest-qt's QApplication, because a
@@ -119,7 +120,8 @@ def test_the_marking_is_the_highest_classification_shown(scene: Scene, tmp_path:
     from osc_console.services.incidents import IncidentService
 
     scene.wall.at(20, 0)
-    IncidentService(scene.store, Author("PC Jane Smith", Agency.POLICE, "CR1")).add_log(
+    police = signed(scene.store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+    IncidentService(scene.store, police).add_log(
         scene.a, "Named informant details", classification=Classification.OFFICIAL_SENSITIVE
     )
     log = log_for(scene, Agency.CORPORATION)

@@ -13,13 +13,21 @@ from pathlib import Path
 import pytest
 
 from osc_console.models.agencies import Agency, Classification, Visibility, can_see
+from osc_console.models.authority import check_authority
 from osc_console.models.clock import LONDON, Stamp, from_iso
 from osc_console.models.events import Author, Event, EventDraft, check_envelope
 from osc_console.models.payloads import Kind, validate_payload
 from osc_console.models.projection import IncidentState, fold, fold_key
 from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
-from osc_console.services.demo import DemoSpec, _demo_uuid7, generate_events, seed_store
+from osc_console.services.demo import (
+    DemoSpec,
+    DemoStaff,
+    _demo_uuid7,
+    generate_events,
+    seed_store,
+)
+from osc_console.signing.directory import KeyDirectory, directory_of
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 
@@ -38,8 +46,21 @@ def ref() -> ReferenceData:
 
 
 @pytest.fixture(scope="module")
-def events(ref: ReferenceData) -> list[Event]:
-    return _flatten(generate_events(SPEC, ref))
+def staff() -> DemoStaff:
+    """The demo's people for these tests: their keys, and the authority that certified them."""
+    return DemoStaff(at="2026-03-01T00:00:00.000Z")
+
+
+@pytest.fixture(scope="module")
+def directory(staff: DemoStaff) -> KeyDirectory:
+    """What a store that trusts the demo authority knows of the demo staff's keys."""
+    authority = staff.authority
+    return directory_of({authority.key_id: authority.public_key}, staff.certificates)
+
+
+@pytest.fixture(scope="module")
+def events(ref: ReferenceData, staff: DemoStaff) -> list[Event]:
+    return _flatten(generate_events(SPEC, ref, staff))
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +105,9 @@ def _share(part: int, whole: int) -> float:
 # ---- reproducible -------------------------------------------------------------------------
 
 
-def test_the_same_seed_and_end_give_the_same_events(ref: ReferenceData) -> None:
-    first = _flatten(generate_events(SPEC, ref))
-    again = _flatten(generate_events(SPEC, ref))
+def test_the_same_seed_and_end_give_the_same_events(ref: ReferenceData, staff: DemoStaff) -> None:
+    first = _flatten(generate_events(SPEC, ref, staff))
+    again = _flatten(generate_events(SPEC, ref, staff))
     assert [(e.id, e.content_hash) for e in first] == [(e.id, e.content_hash) for e in again]
     assert [e.to_wire() for e in first] == [e.to_wire() for e in again]
 
@@ -130,6 +151,41 @@ def test_every_event_is_well_formed(events: list[Event], ref: ReferenceData) -> 
         assert event.realm == "live"
 
 
+def test_every_event_is_signed_by_its_author(
+    events: list[Event], staff: DemoStaff, directory: KeyDirectory
+) -> None:
+    for event in events:
+        assert event.is_signed
+        assert directory.event_problem(event) is None, event
+        author = staff.author(event.workstation, event.actor)
+        assert author.signer is not None
+        assert event.key_id == author.signer.key_id
+    # One key per person and desk, not one per event.
+    assert len({e.key_id for e in events}) <= len(staff.certificates)
+
+
+def test_the_demo_staff_are_certified_for_their_own_desk_and_agency(staff: DemoStaff) -> None:
+    for cert in staff.certificates:
+        author = staff.author(cert.workstation, cert.user)
+        assert author.signer is not None
+        assert (cert.key_id, cert.agency) == (author.signer.key_id, author.agency.value)
+        assert cert.issuer == staff.authority.key_id
+        assert cert.verified_by(staff.authority.public_key)
+    assert len({c.key_id for c in staff.certificates}) == len(staff.certificates)
+
+
+def test_events_of_another_run_do_not_verify_with_these_certificates(
+    ref: ReferenceData, directory: KeyDirectory
+) -> None:
+    """Each run has its own authority and keys: nobody can sign as the demo staff later."""
+    other_run = _flatten(generate_events(DemoSpec(incidents=5, seed=5, end=END), ref))
+    assert other_run
+    for event in other_run:
+        assert directory.event_problem(event) == (
+            f"signed with key {event.key_id}, which is not registered"
+        )
+
+
 def test_each_workstation_has_a_gap_free_chain_and_a_rising_clock(events: list[Event]) -> None:
     heads: dict[str, Event] = {}
     for event in events:
@@ -160,9 +216,10 @@ def test_events_come_in_clock_order_and_causes_come_first(
 
 
 def test_every_event_passes_the_rules_a_local_user_meets(
-    incidents: dict[str, list[Event]], ref: ReferenceData
+    incidents: dict[str, list[Event]], ref: ReferenceData, staff: DemoStaff
 ) -> None:
-    """Replay each incident through check_draft and check that every base is what was seen."""
+    """Replay each incident through check_draft and check that every base is what was seen,
+    and that each entry is one its author's role may record (the authority table)."""
     for incident_id, story in incidents.items():
         state: IncidentState | None = None
         logs: set[str] = set()
@@ -181,6 +238,7 @@ def test_every_event_passes_the_rules_a_local_user_meets(
                 refs=event.refs,
             )
             check_draft(draft, author, state, _lookup(incident_id, logs))
+            check_authority(staff.author(event.workstation, event.actor).role or "", event.kind)
             if state is not None:
                 _assert_base_is_what_was_seen(event, state)
             if state is None:
@@ -239,7 +297,9 @@ def test_seeding_a_store_keeps_every_incident_and_its_projection(tmp_path: Path)
         ref = store.reference
 
         assert summary.incidents == SPEC.incidents
-        assert summary.rejected == 0
+        assert summary.rejected == 0  # every signature checked out
+        assert store.refused_events() == []
+        assert len(store.authorities()) == 1  # the run's own demo authority
         assert summary.events == store.event_count()
         assert summary.open_incidents + summary.closed_incidents == SPEC.incidents
         assert sum(summary.by_lead_agency.values()) == SPEC.incidents

@@ -24,6 +24,7 @@ from osc_console.services.exercise import (
 )
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
+from tests.signing import register, signed
 
 WALL_START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -57,12 +58,18 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def control() -> Author:
-    return Author("Exercise control", Agency.CORPORATION, CONTROL_WORKSTATION)
+    """The planner running exercise control, with a key of their own."""
+    return signed(
+        None, Author("Exercise control", Agency.CORPORATION, CONTROL_WORKSTATION), "planner"
+    )
 
 
 @pytest.fixture
-def exercise_store(tmp_path: Path, scenario: Scenario, clock: FakeClock) -> Iterator[Store]:
+def exercise_store(
+    tmp_path: Path, scenario: Scenario, clock: FakeClock, control: Author
+) -> Iterator[Store]:
     with Store.open(store_path(tmp_path, scenario.realm), scenario.realm, wall=clock) as opened:
+        register(opened, control)
         yield opened
 
 
@@ -124,7 +131,15 @@ def test_shipped_scenario_at_high_speed_arrives_on_time(
             assert event.kind == Kind.INCIDENT_OPENED
         else:
             assert event.kind == Kind.LOG_ADDED
-            assert event.agency == (inject.agency or control.agency).value
+            # Exercise control writes in its own name, always; a partner it speaks for is
+            # named in the entry, never borrowed as its author.
+            assert (event.actor, event.agency) == (control.actor, control.agency.value)
+            if inject.agency is None:
+                assert event.payload.get("on_behalf_of") is None
+            else:
+                team = exercise_store.reference.team(inject.team) if inject.team else None
+                partner = team.name if team else inject.agency.label
+                assert event.payload["on_behalf_of"] == partner
             if inject.kind is InjectKind.METHANE:
                 assert event.payload["text"].startswith("METHANE\nM - Major incident:")
     # Each inject also recorded when it was released (the after-action's marks), and the
@@ -203,7 +218,7 @@ def test_after_action_from_the_events(
     first = run.release(run.due()[0])  # the burst main, at T+0
     assert first.incident_ref is not None
     player = Author("PC Jane Smith", Agency.POLICE, "CR1", realm=scenario.realm)
-    desk = IncidentService(exercise_store, player)
+    desk = IncidentService(exercise_store, signed(exercise_store, player, "dispatcher"))
     clock.advance(90)
     desk.add_log(first.incident_ref, "Cordon requested at Bank junction; RVP Mansion House")
     clock.advance(30)
@@ -215,7 +230,9 @@ def test_after_action_from_the_events(
     assert subway.incident_ref is not None
     council = Author("Sam Okafor", Agency.CORPORATION, "CC1", realm=scenario.realm)
     clock.advance(45)
-    IncidentService(exercise_store, council).assign(subway.incident_ref, "COL-EP")
+    IncidentService(exercise_store, signed(exercise_store, council, "dispatcher")).assign(
+        subway.incident_ref, "COL-EP"
+    )
     released_subway = subway.wall_time
 
     report = after_action_of(exercise_store, Agency.POLICE)

@@ -21,6 +21,7 @@ from osc_console.services.incidents import IncidentService, Location, NewInciden
 from osc_console.services.shifts import ShiftService
 from osc_console.store.event_store import Store
 from tests.conftest import knife_incident
+from tests.signing import signed
 
 DAY = date(2026, 11, 22)  # GMT: London time is UTC
 MANAGER = User("A. Patel", Agency.CORPORATION, Role.DUTY_MANAGER)
@@ -54,7 +55,7 @@ class Scene:
 
 
 def service(store: Store, wall: Wall, user: User, workstation: str) -> ShiftService:
-    author = Author(user.name, user.agency, workstation)
+    author = signed(store, Author(user.name, user.agency, workstation), user.role.value)
     return ShiftService(store, author, user=user, patterns=DEFAULT_PATTERNS, clock=wall)
 
 
@@ -62,8 +63,12 @@ def service(store: Store, wall: Wall, user: User, workstation: str) -> ShiftServ
 def scene(tmp_path: Path) -> Iterator[Scene]:
     wall = Wall()
     with Store.open(tmp_path / "live.db", wall=wall) as store:
-        police = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
-        council = IncidentService(store, Author("Sam Okafor", Agency.CORPORATION, "CC1"))
+        police = IncidentService(
+            store, signed(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+        )
+        council = IncidentService(
+            store, signed(store, Author("Sam Okafor", Agency.CORPORATION, "CC1"))
+        )
         wall.at(14, 30)  # early shift: A opened before the late shift begins
         a = police.open_incident(knife_incident()).incident
         wall.at(14, 40)
@@ -187,9 +192,8 @@ def test_handover_content_matches_the_events(scene: Scene) -> None:
 def test_handover_is_folded_to_the_end_of_the_shift(scene: Scene) -> None:
     """An incident closed after the shift ended still shows as open at handover."""
     scene.wall.at(23, 45)
-    IncidentService(scene.store, Author("PC Jane Smith", Agency.POLICE, "CR1")).close(
-        scene.a, "CL-NOCRIME", "Suspect arrested"
-    )
+    police = signed(scene.store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+    IncidentService(scene.store, police).close(scene.a, "CL-NOCRIME", "Suspect arrested")
     log = log_for(scene, Agency.POLICE)
     assert scene.a in {i.incident_id for i in log.handover}
     assert {i.incident_id: i.status for i in log.incidents}[scene.a] == "assigned"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from osc_console.models.agencies import Agency
-from osc_console.models.events import Event, event_hash
+from osc_console.models.events import Author, Event, event_hash
 from osc_console.models.projection import IncidentState, fold
 from osc_console.services.demo import DemoSpec, seed_store
 from osc_console.services.incidents import IncidentService, Location
@@ -20,6 +20,7 @@ from osc_console.store import dashboard as dash
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 from tests.conftest import knife_incident
+from tests.signing import register, sign
 from tests.store.test_dashboard import _drawn_per_hour, _in, _open_at, _opened_per_hour, _visible
 
 NOW = datetime.now(UTC)
@@ -106,14 +107,15 @@ def test_check_names_a_total_that_no_longer_matches_the_incidents(
 
 
 def test_an_opening_finer_than_a_millisecond_on_the_hour_is_counted_once(
-    tmp_path: Path, police_desk: IncidentService
+    tmp_path: Path, police: Author, police_desk: IncidentService
 ) -> None:
     """A remote workstation may stamp an opening to a tenth of a millisecond; the totals
     round it to the millisecond, and the part-hours at a period's ends must agree."""
     opened = police_desk.open_incident(knife_incident(occurred_at="2026-03-10T01:59:59.999Z"))
     fine = replace(opened.events[0], occurred_at="2026-03-10T01:59:59.9996Z", content_hash="")
-    fine = replace(fine, content_hash=event_hash(fine))
+    fine = sign(replace(fine, content_hash=event_hash(fine)))  # as that workstation signs it
     with Store.open(tmp_path / "other.db") as other:
+        register(other, police)
         assert other.apply_remote([fine]).rejected == ()
         start, end = datetime(2026, 3, 10, 1, 30, tzinfo=UTC), datetime(2026, 3, 10, 3, tzinfo=UTC)
         per_hour = dash.opened_per_hour(other.conn, start, end, Agency.POLICE)

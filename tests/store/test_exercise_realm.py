@@ -14,10 +14,11 @@ from osc_console.models.payloads import Kind
 from osc_console.paths import store_path
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store.event_store import Store
+from tests.signing import register, sign, signed
 
 REALM = "exercise:city-flood"
-CONTROL = Author("Exercise control", Agency.CORPORATION, "EXCON", REALM)
-PLAYER = Author("PC Jane Smith", Agency.POLICE, "CR1", REALM)
+CONTROL = signed(None, Author("Exercise control", Agency.CORPORATION, "EXCON", REALM), "planner")
+PLAYER = signed(None, Author("PC Jane Smith", Agency.POLICE, "CR1", REALM), "call_handler")
 MESSAGE = EventDraft(
     Kind.EXERCISE_MESSAGE, {"text": "Gold group at T+55", "exercise_seconds": 60, "speed": 1}
 )
@@ -30,6 +31,7 @@ STOPPED = EventDraft(
 def test_a_live_store_refuses_to_write_an_exercise_event(tmp_path: Path) -> None:
     live_author = replace(CONTROL, realm="live")
     with Store.open(store_path(tmp_path, "live"), "live") as live:
+        register(live, live_author)  # a planner with a key: refused for the realm alone
         with pytest.raises(ValidationError, match="belongs to an exercise realm"):
             live.append(MESSAGE, live_author)
         assert live.event_count() == 0
@@ -39,18 +41,22 @@ def test_a_live_store_refuses_to_write_an_exercise_event(tmp_path: Path) -> None
 def test_a_live_store_refuses_exercise_events_arriving_by_sync(tmp_path: Path) -> None:
     """Even one that claims the live realm (a faulty or hostile peer)."""
     with Store.open(tmp_path / "elsewhere.db", REALM) as other:
+        register(other, CONTROL)
         exercise_event, _ = other.append(MESSAGE, CONTROL)
-    # Sealed without any store's checks, as a faulty peer might send it.
-    live_event = seal(
-        MESSAGE,
-        replace(CONTROL, realm="live"),
-        event_id="019d36ff-6340-7000-8000-0000000000aa",
-        hlc=exercise_event.hlc,
-        recorded_at=exercise_event.recorded_at,
-        device_seq=1,
-        prev_hash=None,
+    # Sealed (and signed) without any store's checks, as a faulty peer might send it.
+    live_event = sign(
+        seal(
+            MESSAGE,
+            replace(CONTROL, realm="live"),
+            event_id="019d36ff-6340-7000-8000-0000000000aa",
+            hlc=exercise_event.hlc,
+            recorded_at=exercise_event.recorded_at,
+            device_seq=1,
+            prev_hash=None,
+        )
     )
     with Store.open(store_path(tmp_path, "live"), "live") as live:
+        register(live, CONTROL)  # its signatures are good: refused for the realm alone
         result = live.apply_remote([exercise_event, live_event])
         assert result.stored == ()
         reasons = {r.event_id: r.reason for r in result.rejected}
@@ -61,6 +67,7 @@ def test_a_live_store_refuses_exercise_events_arriving_by_sync(tmp_path: Path) -
 
 def test_after_stop_nothing_more_is_recorded(tmp_path: Path) -> None:
     with Store.open(store_path(tmp_path, REALM), REALM) as store:
+        register(store, PLAYER, CONTROL)
         desk = IncidentService(store, PLAYER)
         opened = desk.open_incident(
             NewIncident(

@@ -19,6 +19,7 @@ from osc_console.services.incidents import IncidentService, Location, NewInciden
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 from tests.conftest import knife_incident
+from tests.signing import register, signed
 
 POLICE = Author("PC Jane Smith", Agency.POLICE, "CR1")
 COUNCIL = Author("Sam Okafor", Agency.CORPORATION, "CC1")
@@ -26,8 +27,8 @@ COUNCIL = Author("Sam Okafor", Agency.CORPORATION, "CC1")
 
 def busy_shift(store: Store) -> dict[str, str]:
     """A few hours of a shift: several incidents, teams, amendments, a close and a reopen."""
-    police = IncidentService(store, POLICE)
-    council = IncidentService(store, COUNCIL)
+    police = IncidentService(store, signed(store, POLICE))
+    council = IncidentService(store, signed(store, COUNCIL))
     knife = police.open_incident(knife_incident()).incident.ref
     police.assign(knife, "POL-RESP-A")
     first = police.add_log(knife, "Suspect wearing a blue jacket").events[0]
@@ -96,6 +97,7 @@ def test_a_healthy_store_checks_clean(tmp_path: Path) -> None:
         assert report.warnings == []
         assert report.ok
         assert report.events == store.event_count()
+        assert (report.signed, report.unsigned) == (report.events, 0)  # each by its author
         assert report.incidents == 3
         assert report.chains == 2
 
@@ -106,7 +108,8 @@ def test_the_check_command_passes_a_healthy_store(
     code, out = run_check(tmp_path, capsys)
     assert code == 0
     assert out.splitlines() == [
-        "OK — 17 events, 3 incidents, 2 workstation chains checked",
+        "OK — 17 events (17 signed, 0 unsigned before signing), 3 incidents, "
+        "2 workstation chains checked",
     ]
 
 
@@ -205,8 +208,9 @@ def test_a_missing_incident_row_is_named(
 
 def test_a_gap_in_another_workstations_chain_is_only_a_warning(tmp_path: Path) -> None:
     """A Corporation replica never receives police-only events, so their chain has holes."""
+    ravi = Author("PC Ravi Patel", Agency.POLICE, "CR2")
     with Store.open(tmp_path / "police" / "live.db") as police_store:
-        desk = IncidentService(police_store, Author("PC Ravi Patel", Agency.POLICE, "CR2"))
+        desk = IncidentService(police_store, signed(police_store, ravi))
         ref = desk.open_incident(knife_incident()).incident.ref
         desk.add_log(ref, "Known to officers", visibility=Visibility.POLICE)
         desk.add_log(ref, "Suspect detained")
@@ -214,7 +218,8 @@ def test_a_gap_in_another_workstations_chain_is_only_a_warning(tmp_path: Path) -
     assert [e.device_seq for e in pulled] == [1, 3]
 
     with Store.open(tmp_path / "council" / "live.db") as council_store:
-        council_store.apply_remote(pulled)
+        register(council_store, ravi)
+        assert len(council_store.apply_remote(pulled).stored) == 2
         report = check_store(council_store)
     assert report.ok
     assert [str(w) for w in report.warnings] == [

@@ -20,13 +20,16 @@ from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 from osc_console.store.migrations import APPLICATION_ID, LATEST_VERSION
 from tests.conftest import knife_incident
+from tests.signing import register, signed
 
-POLICE = Author("PC Jane Smith", Agency.POLICE, "CR1")
+# Her key's certificate is in every store make_store makes, so she can write when it reopens.
+POLICE = signed(None, Author("PC Jane Smith", Agency.POLICE, "CR1"))
 
 
 def make_store(path: Path, incidents: int = 3) -> Path:
     """A real store with a few incidents, closed and checkpointed: one file, no -wal/-shm."""
     with Store.open(path) as store:
+        register(store, POLICE)
         desk = IncidentService(store, POLICE)
         for number in range(incidents):
             ref = desk.open_incident(knife_incident()).incident.ref

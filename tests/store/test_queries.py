@@ -21,6 +21,7 @@ from osc_console.store import queries
 from osc_console.store.event_store import Store
 from osc_console.store.queries import QueueFilter, QueueOrder, StatusFilter
 from tests.conftest import knife_incident
+from tests.signing import signed
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -52,8 +53,8 @@ def room(tmp_path: Path) -> Iterator[Room]:
         yield Room(
             store,
             wall,
-            IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1")),
-            IncidentService(store, Author("Sam Okafor", Agency.CORPORATION, "CC1")),
+            IncidentService(store, signed(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))),
+            IncidentService(store, signed(store, Author("Sam Okafor", Agency.CORPORATION, "CC1"))),
         )
 
 

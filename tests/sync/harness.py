@@ -15,14 +15,18 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import psycopg
 import pytest
 import uvicorn
 
 from osc_console.models.agencies import Agency, Visibility, can_see
-from osc_console.models.events import Author, Event
+from osc_console.models.clock import Stamp, to_iso
+from osc_console.models.events import Author, Event, EventDraft, seal, sign_event
+from osc_console.models.ids import uuid7
 from osc_console.models.projection import fold
 from osc_console.server.accounts import Account
 from osc_console.server.app import create_app
@@ -33,8 +37,6 @@ from osc_console.server.signin import SignInPolicy
 from osc_console.server.storage import Backend
 from osc_console.services.identity import Operator, WorkstationIdentity, register_operator
 from osc_console.services.incidents import IncidentService
-from osc_console.signing.authority import Authority
-from osc_console.signing.keys import SigningKey
 from osc_console.signing.vault import TEST_COST
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
@@ -94,7 +96,7 @@ class ServerThread:
 
     # Which service answers at which address, so a workstation made for a URL can be
     # enrolled with that server as an administrator would.
-    running: dict[str, SyncService] = {}
+    running: ClassVar[dict[str, SyncService]] = {}
 
     def __init__(self, service: SyncService, port: int | None = None) -> None:
         self.service = service
@@ -206,8 +208,27 @@ def sign_in_at(
     return identity.operator(reply), reply
 
 
+def operator_at(
+    service: SyncService, code: str, agency: Agency, user: str, realm: str = "live"
+) -> Operator:
+    """``user`` signed in at desk ``code`` (enrolled as ``agency``'s if it is new)."""
+    operator, _ = sign_in_at(service, desk(service, code, agency), user, realm)
+    return operator
+
+
+def enrol_data_dir(service: SyncService, data: Path, code: str, agency: Agency) -> Keyring:
+    """The data folder of a console (or ``osc-console sync``) becomes desk ``code``, enrolled
+    with ``service``. Returns its keyring, open (the caller closes it)."""
+    keyring = Keyring.open(data)
+    identity = WorkstationIdentity(keyring, code, kdf_cost=TEST_COST)
+    service.admin.enrol_workstation(
+        "test harness", code, identity.device_key.public_key, agency.value
+    )
+    return keyring
+
+
 def author_at(
-    service: SyncService, store: Store, code: str, agency: Agency, user: str, realm: str = "live"
+    service: SyncService, store: Store, code: str, agency: Agency, user: str, *, realm: str = "live"
 ) -> Author:
     """``user`` signed in at desk ``code`` and able to write to ``store``."""
     identity = desk(service, code, agency)
@@ -225,13 +246,18 @@ def make_workstation(
     realm: str = "live",
     user: str | None = None,
     wall: object = None,
+    service: SyncService | None = None,
+    keys: Path | None = None,
 ) -> Workstation:
-    service = service_of(transport)
+    """A console at desk ``code`` whose store is ``folder/CODE.db``: the desk enrolled with
+    ``service`` (by default the one behind ``transport``; give it for a server in another
+    process), its keyring in ``keys`` (default ``folder``), and ``user`` signed in."""
+    service = service or service_of(transport)
     path = folder / f"{code}.db"
     store = Store.open(path, realm)
     name = user or f"user-{code.lower()}"
-    identity = desk(service, code, agency, folder)
-    operator, reply = sign_in_at(service, identity, name, realm)
+    identity = desk(service, code, agency, keys or folder)
+    operator, _ = sign_in_at(service, identity, name, realm)
     register_operator(store, operator, identity)
     author = operator.author(realm)
     engine = SyncEngine(
@@ -268,6 +294,31 @@ def add_users(service: SyncService, *people: tuple[str, Agency], role: str = "di
             Account(name, "", agency, role, FAST_HASH, must_change=False),
             "2000-01-01T00:00:00.000Z",
         )
+
+
+def hand_made(
+    draft: EventDraft,
+    author: Author,
+    *,
+    after: Event | None = None,
+    device_seq: int | None = None,
+    recorded_at: str | None = None,
+    counter: int = 0,
+) -> Event:
+    """An event sealed (and signed, if ``author`` has a signer) by hand, as a console that
+    skipped its store's own checks would make it: the server must judge it alone. It follows
+    ``after`` in its chain, or takes ``device_seq`` (default 1)."""
+    now = datetime.now(UTC)
+    event = seal(
+        draft,
+        author,
+        event_id=uuid7(),
+        hlc=str(Stamp(int(now.timestamp() * 1000), counter)),
+        recorded_at=recorded_at or to_iso(now),
+        device_seq=device_seq or (after.device_seq + 1 if after is not None else 1),
+        prev_hash=after.content_hash if after is not None else None,
+    )
+    return sign_event(event, author.signer) if author.signer is not None else event
 
 
 def http(url: str) -> HttpTransport:

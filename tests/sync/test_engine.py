@@ -4,13 +4,13 @@ expired sign-ins, and concurrent edits resolved by a duty manager."""
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from osc_console.models.agencies import Agency
-from osc_console.models.events import Author
 from osc_console.server.service import SyncService
 from osc_console.services.incidents import IncidentService
 from osc_console.store import outbox
@@ -18,25 +18,45 @@ from osc_console.store.event_store import Store
 from osc_console.sync.engine import Backoff, SyncEngine, SyncState, SyncStatus
 from osc_console.sync.transport import ServerUnreachableError, SignInNeededError
 from tests.conftest import knife_incident
-from tests.sync.harness import PASSWORD, ServerThread, Workstation, http, make_workstation
+from tests.sync.harness import (
+    PASSWORD,
+    ServerThread,
+    Workstation,
+    add_users,
+    author_at,
+    desk,
+    http,
+    make_workstation,
+    service_of,
+)
 from tests.sync.simnet import Fault, SimTransport
 
 
 def _engine(
-    tmp_path: Path, transport: object, states: list[SyncState], **kw: object
+    tmp_path: Path,
+    transport: SimTransport,
+    states: list[SyncState],
+    *,
+    user: str = "alice",
+    **kw: object,
 ) -> tuple[Store, IncidentService, SyncEngine]:
+    """Police desk CR1, enrolled, where ``user`` has signed in and writes; its engine signs in
+    through the desk (with whatever the test gives ``engine.sign_in``)."""
+    service = service_of(transport)
     path = tmp_path / "CR1.db"
     store = Store.open(path)
-    desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+    identity = desk(service, "CR1", Agency.POLICE, tmp_path)
+    writer = IncidentService(store, author_at(service, store, "CR1", Agency.POLICE, user))
     engine = SyncEngine(
         lambda: Store.open(path),
-        transport,  # type: ignore[arg-type]
+        transport,
         workstation="CR1",
         on_state=states.append,
         backoff=Backoff(base=0.0, cap=0.0),
+        identity=identity,
         **kw,  # type: ignore[arg-type]
     )
-    return store, desk, engine
+    return store, writer, engine
 
 
 def test_offline_entries_wait_and_drain_when_the_server_returns(
@@ -108,13 +128,18 @@ def test_an_entry_the_server_refuses_stays_visible_with_the_reason(
 ) -> None:
     transport = SimTransport(service)
     store, desk, engine = _engine(tmp_path, transport, [])
-    engine.sign_in("bob", PASSWORD)  # a Corporation sign-in on a police desk
+    # Alice's account is disabled while her console still holds her sign-in: what she
+    # records after that is refused by the server (her grants were revoked).
+    service.admin.disable("admin", "alice")
+    time.sleep(0.002)  # recorded strictly after the revocation
     opened = desk.open_incident(knife_incident(visibility="police"))
+    engine.sign_in("carol", PASSWORD)  # the next operator at the desk syncs it
     engine.sync_once()
     refused = outbox.refused(store)
     assert [r.event_id for r in refused] == [opened.events[0].id]
     assert refused[0].reason == (
-        "not permitted: a corporation user may not send a police-only event"
+        f"not permitted: alice held no grant at CR1 when this was recorded "
+        f"({opened.events[0].recorded_at}); sign in to the server first"
     )
     assert engine.state.refused == 1
     assert engine.state.message == "1 entries refused by the server"
@@ -174,7 +199,11 @@ def test_concurrent_edits_are_flagged_everywhere_and_a_duty_manager_resolves_the
 
 
 def _resolve(station: Workstation, incident_id: str) -> None:
-    manager = IncidentService(station.store, Author("Insp. R. Shah", Agency.POLICE, station.code))
+    service = service_of(station.transport)
+    if service.accounts().find("shah") is None:
+        add_users(service, ("shah", Agency.POLICE), role="duty_manager")
+    author = author_at(service, station.store, station.code, Agency.POLICE, "shah")
+    manager = IncidentService(station.store, author)
     manager.resolve_conflict(incident_id, "grade", "priority", "Confirmed with the caller")
 
 
@@ -217,12 +246,13 @@ def test_the_count_and_digest_check_agrees_and_raises_an_alarm_on_a_difference(
     assert police.engine.verify().line == "in agreement with the server: 2 events"
     assert council.engine.verify().line == "in agreement with the server: 1 events"
 
-    # An event that reached this store without going through the server (a copied file).
+    # An event that reached this store without going through the server (a copied file),
+    # signed by someone the server certified, so this store takes it.
     with Store.open(tmp_path / "other.db") as other:
-        stray = IncidentService(other, Author("PC X", Agency.POLICE, "ZZ9")).open_incident(
-            knife_incident()
-        )
-    police.store.apply_remote(stray.events)
+        author = author_at(service, other, "ZZ9", Agency.POLICE, "carol")
+        stray = IncidentService(other, author).open_incident(knife_incident())
+        keys = other.certificates_held()
+    assert police.store.apply_remote(stray.events, certificates=keys).stored
     verdict = police.engine.verify()
     assert not verdict.agree
     assert verdict.line.startswith("this workstation and the server disagree: 3 events here, 2")

@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osc_console.models.agencies import Agency, Visibility, can_see
-from osc_console.models.events import Author
 from osc_console.server.app import _page_json
 from osc_console.server.service import ApiError, SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
+from osc_console.sync.protocol import PROTOCOL_VERSION
 from tests.conftest import knife_incident
-from tests.sync.harness import add_users, signed_in
+from tests.sync.harness import add_users, author_at, make_service, signed_in
 
 AUTHORS = {
     "CR1": Agency.POLICE,
@@ -43,11 +43,15 @@ DATASETS = st.lists(
 def _fill(service: SyncService, folder: Path, dataset: list[tuple[str, bool, int]]) -> int:
     """Write the dataset on each workstation's own store and push it; returns events pushed."""
     stores = {code: Store.open(folder / f"{code}.db") for code in AUTHORS}
+    desks: dict[str, IncidentService] = {}
     pushed = 0
     try:
         for code, private, entries in dataset:
             agency = AUTHORS[code]
-            desk = IncidentService(stores[code], Author(f"Operator {code}", agency, code))
+            desk = desks.get(code)
+            if desk is None:
+                author = author_at(service, stores[code], code, agency, f"user-{code.lower()}")
+                desk = desks[code] = IncidentService(stores[code], author)
             visibility = Visibility(agency.value) if private else Visibility.JOINT
             new = knife_incident(visibility=visibility)
             if agency is Agency.CORPORATION:
@@ -68,7 +72,7 @@ def _fill(service: SyncService, folder: Path, dataset: list[tuple[str, bool, int
                 )
             caller = signed_in(service, f"user-{code.lower()}", code)
             wire = json.loads(json.dumps([e.to_wire() for e in events]))
-            results = service.push(caller, 1, wire)
+            results = service.push(caller, PROTOCOL_VERSION, wire)
             assert {r.outcome.value for r in results} == {"accepted"}
             pushed += len(results)
     finally:
@@ -89,7 +93,7 @@ def test_no_user_ever_receives_an_event_of_the_wrong_visibility(
     folder = Path(tempfile.mkdtemp(prefix="osc-ntk-"))
     backend = SqliteBackend(folder / "server.db")
     try:
-        service = SyncService(backend)
+        service = make_service(backend)
         add_users(service, *((f"user-{c.lower()}", a) for c, a in AUTHORS.items()))
         add_users(service, ("planner", Agency.POLICE))
         pushed = _fill(service, folder, dataset)
@@ -105,7 +109,9 @@ def test_no_user_ever_receives_an_event_of_the_wrong_visibility(
             cursor = 0
             while True:
                 raw = service.pull(caller, "live", cursor, page)
-                data = json.loads(_page_json(raw, service.now()))  # as it goes on the wire
+                # As it goes on the wire.
+                keys = service.certificates(raw.key_ids)
+                data = json.loads(_page_json(raw, service.now(), keys, service.signing_since()))
                 for item in data["events"]:
                     assert can_see(agency, Visibility(item["visibility"])), (
                         f"{agency.value} received a {item['visibility']}-only event"

@@ -11,11 +11,13 @@ from osc_console.store import outbox
 from osc_console.store.event_store import Store
 from tests.conftest import knife_incident
 from tests.sync.harness import (
+    PASSWORD,
     ServerThread,
     Workstation,
     add_users,
     check_invariants,
     http,
+    make_service,
     make_workstation,
 )
 
@@ -80,7 +82,9 @@ def test_pushing_the_same_outbox_twice_changes_nothing(
     council.close()
     opened = police.desk.open_incident(knife_incident())
     events = list(opened.events)
-    token = police.transport.login("alice", "correct horse", "CR1", "live").session.token
+    assert police.identity is not None
+    request = police.identity.login_request("alice", PASSWORD, "live")
+    token = police.transport.login(request).session.token
     first = police.transport.push(token, events)
     again = police.transport.push(token, events)
     assert [r.outcome.value for r in first.results] == ["accepted"]
@@ -105,7 +109,8 @@ def test_a_store_pointing_at_a_new_server_starts_its_cursor_afresh(
 
     # The room moves to a new server, whose log starts again at 1 with other events: the
     # same store must read that log from its start, keeping the old server's cursor apart.
-    second = SyncService(SqliteBackend(tmp_path / "second-server.db"))
+    # (The new server has its own signing key: its administrator enrols the desks afresh.)
+    second = make_service(SqliteBackend(tmp_path / "second-server.db"))
     add_users(second, ("alice", Agency.POLICE), ("bob", Agency.CORPORATION))
     running = ServerThread(second).start()
     try:
@@ -115,7 +120,12 @@ def test_a_store_pointing_at_a_new_server_starts_its_cursor_afresh(
         moved = elsewhere.desk.open_incident(knife_incident(visibility=Visibility.JOINT))
         elsewhere.engine.sync_once()
         moved_council = make_workstation(
-            tmp_path, "CC1", Agency.CORPORATION, http(running.url), user="bob"
+            tmp_path,
+            "CC1",
+            Agency.CORPORATION,
+            http(running.url),
+            user="bob",
+            keys=tmp_path / "second-server-keys",
         )
         moved_council.engine.sync_once()
         with Store.open(council.path) as store:
