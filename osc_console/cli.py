@@ -60,11 +60,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(parser, suppress=False)
-    parser.add_argument("--demo", action="store_true", help="fill an empty store with demo data")
     parser.add_argument(
-        "--role", help="role for a new --user: call_handler|dispatcher|duty_manager|planner|admin"
+        "--demo",
+        action="store_true",
+        help="fill an empty store with demo data (and, standalone, make demo accounts)",
     )
-    parser.add_argument("--server", help="central server URL")
+    parser.add_argument("--server", help="central server URL (https://…)")
+    parser.add_argument("--ca-file", help="the certificate authority of the server's certificate")
+    parser.add_argument(
+        "--allow-http", action="store_true", help="plain http to a server beyond this machine"
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="sign --user in with the password on standard input (no sign-in screen)",
+    )
+    parser.add_argument(
+        "--lock-minutes",
+        type=float,
+        help="lock the console after this many idle minutes (0: never; else console.toml)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:

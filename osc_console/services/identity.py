@@ -239,6 +239,50 @@ class WorkstationIdentity:
                 self.now(),
             )
 
+    def enrolled(self, answer: dict[str, object]) -> KeyCertificate:
+        """Keep what the server answered to an administrator's enrolment at this desk: its
+        certificate of the device key, and (pinned) the authority that signed it."""
+        cert = KeyCertificate.from_wire(answer["device_certificate"])  # type: ignore[arg-type]
+        authority = answer.get("authority")
+        if not isinstance(authority, dict) or cert.key_id != self.device_key.key_id:
+            raise SignInError("the server's answer to the enrolment cannot be read")
+        pinned = self.keyring.authority()
+        if pinned is not None and pinned.key_id != authority.get("key_id"):
+            raise SignInError(
+                "the server signs with another key than the one this workstation knows it by"
+            )
+        if not cert.verified_by(str(authority.get("public_key"))):
+            raise SignInError("the server's certificate of this workstation does not verify")
+        if pinned is None:
+            self.keyring.pin(
+                PinnedAuthority(
+                    "server",
+                    str(answer.get("server_id", "")),
+                    str(authority["key_id"]),
+                    str(authority["public_key"]),
+                ),
+                self.now(),
+            )
+        self.keyring.set_device_certificate(cert)
+        return cert
+
+    def unlock(self, operator: Operator, password: str) -> None:
+        """The person who locked the console unlocks it: their password opens their key
+        (no server needed). Failures count, as at sign-in."""
+        self._check_not_locked(operator.user)
+        if operator.method is SignInMethod.BREAK_GLASS:
+            from osc_console.server.passwords import verify_password
+
+            accounts = {b.user.casefold(): b for b in self.break_glass_accounts()}
+            bundle = accounts.get(operator.user.casefold())
+            if bundle is None or not verify_password(normalise(password), bundle.password_hash):
+                raise self._failed(operator.user)
+        else:
+            key = self._open(operator.user, password)
+            if key is None or key.key_id != operator.signer.key_id:
+                raise self._failed(operator.user)
+        self.keyring.clear_failures(operator.user)
+
     # ---- offline sign-in -------------------------------------------------------------------
     def sign_in_offline(self, user: str, password: str) -> Operator:
         """The server cannot be reached: the password unseals the key held here, and the
@@ -393,8 +437,8 @@ class WorkstationIdentity:
             )
         return SignInError("user name or password not recognised")
 
-    def unlock(self, user: str) -> None:
-        """An administrator unlocks a name at this workstation."""
+    def unlock_name(self, user: str) -> None:
+        """An administrator unlocks a name locked at this workstation."""
         self.keyring.clear_failures(user)
 
 

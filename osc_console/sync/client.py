@@ -62,6 +62,11 @@ class HttpTransport:
         except (KeyError, TypeError, ValueError) as exc:
             raise ServerRefusedError(f"the server's sign-in answer cannot be read: {exc}") from exc
 
+    def health(self) -> dict[str, Any]:
+        """Is the server there (no sign-in needed): for the sign-in screen's status line."""
+        result: dict[str, Any] = self._call("GET", "/v1/health", timeout=3.0)
+        return result
+
     def logout(self, token: str) -> None:
         self._call("POST", "/v1/auth/logout", headers=_bearer(token))
 

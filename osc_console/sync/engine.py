@@ -218,6 +218,15 @@ class SyncEngine:
         self._signed_in.set()
         self.kick()
 
+    def sign_out(self) -> None:
+        """Nobody to sync as (the operator changed and signed in offline): forget the
+        sign-in until the next one; entries wait in the outbox meanwhile."""
+        with self._lock:
+            self._credentials = None
+            self._session = None
+            self._reply = None
+        self._update(status=SyncStatus.SIGN_IN_NEEDED, user=None, message="sign in to sync")
+
     def adopt(self, reply: LoginAnswer) -> None:
         """Use a sign-in the console has just made (rather than signing in twice)."""
         with self._lock:

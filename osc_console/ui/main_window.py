@@ -47,6 +47,10 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("Ctrl+Shift+F", "Search incidents and logs with filters", "find"),
     ("F5", "Refresh (sync now when a server is set)", "refresh"),
     ("Ctrl+T", "Switch dark / light theme", "theme"),
+    ("Ctrl+Alt+L", "Lock the console", "lock"),
+    ("Ctrl+Alt+O", "Switch operator (another person takes the desk)", "switch_operator"),
+    ("Ctrl+Alt+A", "Administration: accounts and workstations", "administration"),
+    ("Ctrl+Alt+U", "Audit trail: sign-ins, locks, break-glass", "audit"),
     ("F1", "Keyboard shortcuts", "shortcuts"),
     ("Ctrl+Q", "Quit", "quit"),
 ]
@@ -62,6 +66,8 @@ _NEEDS: dict[str, Action] = {
     "reopen": Action.REOPEN,
     "focus_entry": Action.LOG,
     "link": Action.LINK,
+    "administration": Action.MANAGE_USERS,
+    "audit": Action.REVIEW_AUDIT,
 }
 
 
@@ -86,6 +92,7 @@ class HeaderBar(QtWidgets.QFrame):
         layout.addSpacing(16)
         layout.addWidget(self.connection)
         self.refresh_identity()
+        session.signals.operator_changed.connect(lambda _operator: self.refresh_identity())
         self.set_connection("Local only", "no server set: entries are kept on this workstation")
         self._timer = QtCore.QTimer(self)
         self._timer.timeout.connect(self.tick)
@@ -93,8 +100,12 @@ class HeaderBar(QtWidgets.QFrame):
         self.tick()
 
     def refresh_identity(self) -> None:
-        user = self.session.user
-        who = user.label if user else "nobody signed in"
+        operator = self.session.operator
+        who = operator.label if operator else "nobody signed in"
+        if operator is not None and operator.method.value == "offline":
+            who += " · <i>signed in offline</i>"
+        if operator is not None and operator.method.value == "break_glass":
+            who = f"<span style='color:{current_palette().danger}'>BREAK-GLASS</span> · {who}"
         self.identity.setText(
             f"<b>OSC Console</b> · {who} · {self.session.workstation} · <b>{self.session.realm}</b>"
         )
@@ -131,6 +142,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resize(1440, 900)
         self._dialog: QtWidgets.QDialog | None = None
         self.shift_log_window: ShiftLogWindow | None = None
+        self.admin_window: QtWidgets.QWidget | None = None
+        self.audit_window: QtWidgets.QWidget | None = None
+        # Set by the composition root: locks, unlocks and switches the operator.
+        self.guard: Any = None
 
         # The queue is built first (its first query starts at once, on the worker); the detail
         # panel is built just after the window is shown, so the queue paints sooner.
@@ -162,7 +177,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.workspace_tabs.addTab(self.splitter, "Incidents")
         self.workspace = Workspace(self, self.workspace_tabs, session)
         column.addWidget(self.workspace_tabs, 1)
-        self.setCentralWidget(central)
+        # The lock screen takes the place of everything above when the console is locked.
+        from osc_console.ui.lock_screen import LockScreen
+
+        self.lock_screen = LockScreen()
+        self.pages = QtWidgets.QStackedWidget()
+        self.pages.addWidget(central)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
 
         self.actions_by_name: dict[str, QtGui.QAction] = {}
         self._build_actions()
@@ -233,6 +255,10 @@ class MainWindow(QtWidgets.QMainWindow):
             "find": self.workspace.show_search,
             "refresh": self.refresh,
             "theme": self.toggle_theme,
+            "lock": self.lock,
+            "switch_operator": self.switch_operator,
+            "administration": self.show_administration,
+            "audit": self.show_audit,
             "shortcuts": self.show_shortcuts,
             "quit": self.close,
         }
@@ -251,6 +277,9 @@ class MainWindow(QtWidgets.QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(a["new_incident"])
+        file_menu.addSeparator()
+        file_menu.addAction(a["lock"])
+        file_menu.addAction(a["switch_operator"])
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         incident = bar.addMenu("&Incident")
@@ -279,6 +308,9 @@ class MainWindow(QtWidgets.QMainWindow):
             "theme",
         ):
             view.addAction(a[name])
+        tools = bar.addMenu("&Tools")
+        tools.addAction(a["administration"])
+        tools.addAction(a["audit"])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["shortcuts"])
 
@@ -311,6 +343,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.queue.incident_selected.connect(self._incident_selected)
         signals.save_state.connect(self._save_state)
         signals.changes_applied.connect(lambda _changes: self.update_actions())
+        signals.operator_changed.connect(lambda _operator: self.update_actions())
 
     # ---- state ---------------------------------------------------------------------------
     def _incident_selected(self, incident_id: str) -> None:
@@ -336,6 +369,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def update_actions(self, *_: object) -> None:
         """Offer only what this role may do, and only what makes sense for this incident."""
+        if self.pages.currentWidget() is self.lock_screen:
+            for action in self.actions_by_name.values():
+                action.setEnabled(False)
+            return
         state = self.detail.state if self.detail is not None else None
         selected = state is not None
         closed = bool(state and state.is_closed)
@@ -345,6 +382,7 @@ class MainWindow(QtWidgets.QMainWindow):
             needed = _NEEDS.get(name)
             allowed = needed is None or self.session.may(needed)
             action.setVisible(allowed)
+            action.setEnabled(allowed)
             if name in needs_open:
                 action.setEnabled(allowed and selected and not closed)
             elif name == "reopen":
@@ -487,6 +525,63 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self._open(ShortcutsDialog([(keys, text) for keys, text, _ in SHORTCUTS], self))
 
+    # ---- who is at the desk ---------------------------------------------------------------
+    def lock(self) -> None:
+        if self.guard is not None:
+            self.guard.lock()
+
+    def switch_operator(self) -> None:
+        if self.guard is not None:
+            self.guard.switch_operator()
+
+    def show_locked(self, who: str, since: str) -> None:
+        """Nothing of the log stays on screen: the window shows the lock screen only."""
+        if self._dialog is not None:
+            self._dialog.reject()
+        for other in (self.shift_log_window, self.admin_window, self.audit_window):
+            if other is not None:
+                other.hide()
+        self.menuBar().hide()
+        self.toolbar.hide()
+        self.statusBar().hide()
+        self.pages.setCurrentWidget(self.lock_screen)
+        self.lock_screen.show_locked(who, since, self.session.realm)
+        self.update_actions()
+
+    def show_unlocked(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.menuBar().show()
+        self.toolbar.show()
+        self.statusBar().show()
+        self.update_actions()
+        self.queue.focus_queue()
+
+    @property
+    def is_locked(self) -> bool:
+        return self.pages.currentWidget() is self.lock_screen
+
+    def show_administration(self) -> None:
+        from osc_console.ui.admin.window import AdministrationWindow
+
+        if not self.session.may(Action.MANAGE_USERS):
+            return
+        if self.admin_window is None:
+            self.admin_window = AdministrationWindow(self.session, parent=self)
+        self.admin_window.show()
+        self.admin_window.raise_()
+        self.admin_window.activateWindow()
+
+    def show_audit(self) -> None:
+        from osc_console.ui.audit.window import AuditWindow
+
+        if not self.session.may(Action.REVIEW_AUDIT):
+            return
+        if self.audit_window is None:
+            self.audit_window = AuditWindow(self.session, parent=self)
+        self.audit_window.show()
+        self.audit_window.raise_()
+        self.audit_window.activateWindow()
+
     # ---- layout memory and shutdown ------------------------------------------------------
     def _restore_layout(self) -> None:
         geometry = self.settings.value("geometry")
@@ -514,4 +609,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.save_layout()
+        if self.guard is not None and self.guard.window is self:
+            self.guard.closing()
         super().closeEvent(event)

@@ -17,6 +17,8 @@ from osc_console.models.clock import LONDON
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Author
 from osc_console.models.users import Action, User
+from osc_console.services.administration import Administration
+from osc_console.services.identity import Operator
 from osc_console.services.incidents import IncidentService, Outcome
 from osc_console.store.errors import StoreError
 from osc_console.store.event_store import Store
@@ -48,7 +50,12 @@ class ConsoleSession:
         self.worker = worker
         self.signals = signals
         self.workstation = workstation
-        self.user: User | None = None
+        self.operator: Operator | None = None
+        # Set by the composition root: the authority's accounts, for an administrator
+        # (None: not available, e.g. offline with a server).
+        self.administration: Callable[[], Administration | None] = lambda: None
+        # Set by the composition root: the server's own audit record, for reviewers.
+        self.server_audit: Callable[[], Administration | None] = lambda: None
 
     # ---- who -----------------------------------------------------------------------------
     @property
@@ -56,20 +63,27 @@ class ConsoleSession:
         return self.store.realm
 
     @property
+    def user(self) -> User | None:
+        return self.operator.person if self.operator is not None else None
+
+    @property
     def agency(self) -> Agency:
-        return self.user.agency if self.user else Agency.CORPORATION
+        return self.operator.agency if self.operator else Agency.CORPORATION
 
     @property
     def author(self) -> Author:
-        if self.user is None:
+        """The signed-in person, with their key: everything written is signed by them."""
+        if self.operator is None:
             raise DomainError("nobody is signed in")
-        return Author(self.user.name, self.user.agency, self.workstation, self.store.realm)
+        return self.operator.author(self.store.realm)
 
     def may(self, action: Action) -> bool:
         return self.user is not None and self.user.may(action)
 
-    def sign_in(self, user: User) -> None:
-        self.user = user
+    def sign_in(self, operator: Operator | None) -> None:
+        """Who is at the keyboard now (None: nobody, after signing out)."""
+        self.operator = operator
+        self.signals.operator_changed.emit(operator)
 
     # ---- the two doors -------------------------------------------------------------------
     def read(

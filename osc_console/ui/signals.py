@@ -12,3 +12,7 @@ class AppSignals(QtCore.QObject):
     incident_selected = QtCore.Signal(str)
     # Save state for the status bar: ("saving"|"saved"|"failed", message).
     save_state = QtCore.Signal(str, str)
+    # Who is signed in changed (signed in, switched operator, signed out): the Operator or None.
+    operator_changed = QtCore.Signal(object)
+    # The console locked (True) or unlocked (False).
+    locked_changed = QtCore.Signal(bool)

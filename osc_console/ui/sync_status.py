@@ -19,16 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from osc_console.models.changes import ChangeSet
-from osc_console.store.event_store import Store
-from osc_console.sync.engine import (
-    PROGRESS_THRESHOLD,
-    Backoff,
-    SyncEngine,
-    SyncState,
-    SyncStatus,
-)
-from osc_console.sync.protocol import DEFAULT_PULL_LIMIT
-from osc_console.sync.transport import Transport
+from osc_console.sync.engine import SyncEngine, SyncState, SyncStatus
+from osc_console.sync.protocol import LoginReply
 from osc_console.ui.dialogs.fields import alive
 from osc_console.ui.dialogs.server_sign_in import ServerSignInDialog
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
@@ -117,45 +109,16 @@ class SyncLink(QtCore.QObject):
         self.last_user = user
         self._engine().sign_in(user, password)
 
+    def adopt(self, reply: LoginReply) -> None:
+        """Sync as the operator who has just signed in online (no second sign-in)."""
+        self.last_user = reply.session.user
+        self._engine().adopt(reply)
 
-def connect_sync(
-    session: ConsoleSession,
-    server: str,
-    *,
-    transport: Transport | None = None,
-    long_poll: float = 20.0,
-    backoff: Backoff | None = None,
-    pull_limit: int | None = None,
-    progress_threshold: int | None = None,
-) -> SyncLink:
-    """The engine for this console's store, realm and workstation, linked to the UI thread.
-
-    The engine forgets the password once signed in (``keep_password=False``): a workstation
-    left signed in all shift should not hold it in memory, so an expired sign-in asks again.
-    """
-    if transport is None:
-        # httpx costs about 0.2 s to import: only a console given a server pays for it.
-        from osc_console.sync.client import HttpTransport
-
-        transport = HttpTransport(server)
-    link = SyncLink(session, server)
-    path, realm = session.store.path, session.realm
-    engine = SyncEngine(
-        lambda: Store.open(path, realm),
-        transport,
-        workstation=session.workstation,
-        realm=realm,
-        server_label=server,
-        on_state=link.post_state,
-        on_changes=link.post_changes,
-        long_poll=long_poll,
-        backoff=backoff,
-        keep_password=False,
-        pull_limit=pull_limit or DEFAULT_PULL_LIMIT,
-        progress_threshold=progress_threshold or PROGRESS_THRESHOLD,
-    )
-    link.attach(engine)
-    return link
+    def sign_out(self) -> None:
+        """The operator changed and signed in offline: nobody syncs until someone signs in
+        to the server (the indicator asks)."""
+        if self.engine is not None and not self._closed:
+            self.engine.sign_out()
 
 
 class SignIn(StrEnum):

@@ -32,6 +32,7 @@ from osc_console.services.exercise import (
 )
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
+from tests.signing import register, signed
 
 WALL_START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -60,11 +61,19 @@ def clock() -> Clock:
 @pytest.fixture
 def store(tmp_path: Path, scenario: Scenario, clock: Clock) -> Iterator[Store]:
     with Store.open(store_path(tmp_path, scenario.realm), scenario.realm, wall=clock) as opened:
+        register(opened, control())
         yield opened
 
 
-def control() -> Author:
-    return Author("Ana Planner", Agency.CORPORATION, CONTROL_WORKSTATION)
+def control(agency: Agency = Agency.CORPORATION) -> Author:
+    """The planner running exercise control, with a key of their own."""
+    return signed(None, Author("Ana Planner", agency, CONTROL_WORKSTATION), "planner")
+
+
+def player(store: Store, actor: str, agency: Agency, workstation: str) -> IncidentService:
+    """A player's desk in the exercise: a dispatcher, signed in with a key."""
+    author = Author(actor, agency, workstation, store.realm)
+    return IncidentService(store, signed(store, author, "dispatcher"))
 
 
 def test_every_step_of_the_clock_is_an_event_players_can_fold(
@@ -108,8 +117,8 @@ def test_stop_ends_the_exercise_for_every_player_at_once(
     run.start()
     opened = run.release(scenario.injects[0])
     assert opened.incident_ref is not None
-    player = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1", scenario.realm))
-    player.add_log(opened.incident_ref, "Cordon at Bank junction")
+    desk = player(store, "PC Jane Smith", Agency.POLICE, "CR1")
+    desk.add_log(opened.incident_ref, "Cordon at Bank junction")
     run.send_message("Thames Water on site in 20 minutes")
     run.stop("REAL INCIDENT at Liverpool Street: stop the exercise", emergency=True)
 
@@ -123,7 +132,7 @@ def test_stop_ends_the_exercise_for_every_player_at_once(
     assert [m.text for m in status.messages] == ["Thames Water on site in 20 minutes"]
     before = store.event_count()
     with pytest.raises(DomainError, match="has ended"):
-        player.add_log(opened.incident_ref, "Still here")
+        desk.add_log(opened.incident_ref, "Still here")
     with pytest.raises(ExerciseError, match="cannot send a message"):
         run.send_message("too late")
     assert store.event_count() == before
@@ -163,10 +172,8 @@ def test_after_action_marks_injects_against_responses(
     """The shipped scenario at 60x, two players answering: figures checked against events."""
     run = ExerciseRun(store, scenario, control(), clock=clock, speed=60)
     run.start()
-    police = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1", scenario.realm))
-    council = IncidentService(
-        store, Author("Sam Okafor", Agency.CORPORATION, "CC1", scenario.realm)
-    )
+    police = player(store, "PC Jane Smith", Agency.POLICE, "CR1")
+    council = player(store, "Sam Okafor", Agency.CORPORATION, "CC1")
     main = run.release(run.due()[0])
     assert main.incident_ref is not None
     clock.sleep(1.5)  # 1.5 wall seconds: T+1:30 at 60x
@@ -227,6 +234,7 @@ def test_list_exercises_finds_each_exercise_store_and_says_why_one_cannot_be_rea
     tmp_path: Path, scenario: Scenario, clock: Clock
 ) -> None:
     with Store.open(store_path(tmp_path, scenario.realm), scenario.realm, wall=clock) as store:
+        register(store, control())
         run = ExerciseRun(store, scenario, control(), clock=clock)
         run.start()
         run.stop("ENDEX")
@@ -302,7 +310,10 @@ def test_an_inject_about_a_police_only_incident_is_not_shown_to_corporation_read
         'lead_agency = "police"\n', 'lead_agency = "police"\nvisibility = "police"\n', 1
     )
     scenario = parse_scenario(head + 'id = "crowd"' + crowd, "restricted.toml")
-    run = ExerciseRun(store, scenario, control(), clock=clock, speed=600)
+    # A police-only inject is released by a police planner (control writes in its own name).
+    planner = control(Agency.POLICE)
+    register(store, planner)
+    run = ExerciseRun(store, scenario, planner, clock=clock, speed=600)
     run.run_headless(sleep=clock.sleep)
     releases = [e for e in store.iter_events() if e.kind == Kind.EXERCISE_INJECT_RELEASED]
     by_inject = {e.payload["inject"]: e for e in releases}

@@ -24,6 +24,7 @@ from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 from osc_console.store.links import incident_group, linked_ids
 from tests.conftest import knife_incident
+from tests.signing import register, signed
 
 LINK = "019d36ff-6340-7d82-b082-532b629f6fbe"
 
@@ -106,12 +107,21 @@ def test_unlinking_removes_the_links_seen_from_either_end(
 
 @pytest.fixture
 def desks(tmp_path: Path) -> Iterator[Callable[[str], tuple[Store, IncidentService]]]:
+    """Workstations with their own stores; every desk's key is certified in every store, as
+    the certificates a sync brings would tell them."""
     opened: list[Store] = []
+    authors: list[Author] = []
 
     def make(code: str) -> tuple[Store, IncidentService]:
         store = Store.open(tmp_path / code / "live.db")
+        author = signed(store, Author(f"Desk {code}", Agency.POLICE, code), "dispatcher")
+        for other in opened:
+            register(other, author)
+        if authors:
+            register(store, *authors)
         opened.append(store)
-        return store, IncidentService(store, Author(f"Desk {code}", Agency.POLICE, code))
+        authors.append(author)
+        return store, IncidentService(store, author)
 
     yield make
     for store in opened:

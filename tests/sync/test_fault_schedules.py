@@ -29,20 +29,31 @@ from hypothesis.stateful import (
 
 from osc_console.models.agencies import Agency, Visibility
 from osc_console.models.errors import DomainError
-from osc_console.models.events import Author
 from osc_console.server.postgres_backend import PostgresBackend
-from osc_console.server.service import SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.server.storage import Backend
+from osc_console.services.identity import register_operator
 from osc_console.services.incidents import IncidentService, Location, NewIncident
 from osc_console.store.event_store import Store
 from osc_console.sync.engine import Backoff, SyncEngine
 from osc_console.sync.transport import SyncError
-from tests.sync.harness import PASSWORD, Workstation, add_users, check_invariants, pg_schema
+from tests.sync.harness import (
+    PASSWORD,
+    Workstation,
+    add_users,
+    check_invariants,
+    desk,
+    make_service,
+    pg_schema,
+    sign_in_at,
+)
 from tests.sync.simnet import Fault, SimTransport
 
 STATIONS = (("CR1", Agency.POLICE), ("CR2", Agency.POLICE), ("CC1", Agency.CORPORATION))
 FAULTS = st.sampled_from(list(Fault))
+SKEWS = (-49, -3, -1, 1, 2, 6)  # hours a workstation's clock may be set from the true time
+# How long before the test each operator's grant was issued: before the furthest-behind clock.
+GRANT_LEAD = timedelta(hours=-min(SKEWS) + 1)
 # What a fault schedule did, summed over every example, reported at the end of the session.
 RUN_COUNTS: dict[str, int] = {}
 
@@ -86,7 +97,8 @@ class FaultySync(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="osc-sim-"))
         self.backend, self._dispose = self.make_backend(self.folder)
-        self.service = SyncService(self.backend)
+        self.server_clock = Clock()
+        self.service = make_service(self.backend, wall=self.server_clock)
         add_users(self.service, *((f"user-{c.lower()}", a) for c, a in STATIONS))
         self.stations: list[Workstation] = []
         self.clocks: dict[str, Clock] = {}
@@ -100,7 +112,21 @@ class FaultySync(RuleBasedStateMachine):
             clock = Clock()
             self.clocks[code] = clock
             store = Store.open(path, wall=clock)
-            author = Author(f"Operator {code}", agency, code)
+            user = f"user-{code.lower()}"
+            identity = desk(self.service, code, agency, self.folder)
+            # The server judges an entry by the grant that covered the moment it was
+            # recorded, by the workstation's clock. The clocks below run up to two days
+            # behind, so each operator first signed in (with the desk's clock and the
+            # server's in step) far enough back for their grant to cover that.
+            self.server_clock.offset = -GRANT_LEAD
+            identity.wall = Clock(-GRANT_LEAD)
+            try:
+                operator, _ = sign_in_at(self.service, identity, user)
+            finally:
+                identity.wall = Clock()
+                self.server_clock.offset = timedelta()
+            register_operator(store, operator, identity)
+            author = operator.author("live")
             transport = SimTransport(self.service, seed=index)
             engine = SyncEngine(
                 lambda path=path, clock=clock: Store.open(path, wall=clock),
@@ -110,17 +136,19 @@ class FaultySync(RuleBasedStateMachine):
                 pull_limit=3,
                 backoff=Backoff(base=0.0, cap=0.0),
                 wall=clock,
+                identity=identity,
             )
-            engine.sign_in(f"user-{code.lower()}", PASSWORD)
+            engine.sign_in(user, PASSWORD)
             self.stations.append(
                 Workstation(
                     path,
                     author,
-                    f"user-{code.lower()}",
+                    user,
                     store,
                     IncidentService(store, author),
                     engine,
                     transport,
+                    identity,
                 )
             )
 
@@ -189,10 +217,11 @@ class FaultySync(RuleBasedStateMachine):
         assert isinstance(transport, SimTransport)
         if transport.partitioned or not transport.sent:
             return
-        answer = transport.login(station.user, PASSWORD, station.code, "live")
+        assert station.identity is not None
+        answer = transport.login(station.identity.login_request(station.user, PASSWORD, "live"))
         transport.replay(answer.session.token, index)
 
-    @rule(who=st.integers(0, 2), hours=st.sampled_from([-49, -3, -1, 1, 2, 6]))
+    @rule(who=st.integers(0, 2), hours=st.sampled_from(SKEWS))
     def skew_clock(self, who: int, hours: int) -> None:
         """Hours ahead, days behind, or (from ahead to behind) a jump back."""
         self.clocks[self.stations[who].code].offset = timedelta(hours=hours)
@@ -224,6 +253,8 @@ class FaultySync(RuleBasedStateMachine):
         finally:
             for station in self.stations:
                 station.store.close()
+                if station.identity is not None:
+                    station.identity.keyring.close()
             for key, value in self.counts.items():
                 RUN_COUNTS[key] = RUN_COUNTS.get(key, 0) + value
             RUN_COUNTS["schedules"] = RUN_COUNTS.get("schedules", 0) + 1

@@ -20,28 +20,37 @@ import httpx
 import pytest
 
 from osc_console.models.agencies import Agency
-from osc_console.models.events import Author, Event
+from osc_console.models.events import Event
+from osc_console.server.authority_file import AUTHORITY_KEY_FILE, load_authority
 from osc_console.server.postgres_backend import PostgresBackend
 from osc_console.server.service import SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.server.storage import Backend
+from osc_console.services.identity import WorkstationIdentity, register_operator
 from osc_console.services.incidents import IncidentService
+from osc_console.signing.vault import TEST_COST
 from osc_console.store.event_store import Store
 from osc_console.store.integrity import check_store
 from osc_console.sync.client import HttpTransport
 from osc_console.sync.engine import Backoff
+from osc_console.sync.protocol import PROTOCOL_VERSION
 from tests.conftest import knife_incident
 from tests.sync.harness import (
     PASSWORD,
     Workstation,
     add_users,
+    author_at,
     check_invariants,
+    enrol_data_dir,
     free_port,
+    make_service,
     make_workstation,
     pg_schema,
     server_events,
+    sign_in_at,
     signed_in,
 )
+from tests.sync.harness import desk as harness_desk
 
 pytestmark = pytest.mark.slow
 
@@ -118,6 +127,13 @@ def _database(kind: str, folder: Path) -> Iterator[tuple[str, Backend]]:
                 backend.close()
 
 
+def _service(backend: Backend, data: Path) -> SyncService:
+    """This process's own service on the database that ``osc-console serve --data-dir
+    DATA`` serves: the same signing key (its file in DATA), so what it certifies (desks
+    enrolled, people signed in) the server processes trust."""
+    return make_service(backend, authority=load_authority(data / AUTHORITY_KEY_FILE))
+
+
 def _fast_engine(station: Workstation) -> None:
     station.engine._backoff = Backoff(base=0.05, cap=0.3)
 
@@ -170,14 +186,19 @@ def test_servers_killed_mid_push_and_mid_pull_lose_and_duplicate_nothing(
 ) -> None:
     rng = random.Random(seed)
     with _database(kind, tmp_path) as (db, backend):
-        service = SyncService(backend)
+        service = _service(backend, tmp_path)
         add_users(
             service, ("alice", Agency.POLICE), ("carol", Agency.POLICE), ("bob", Agency.CORPORATION)
         )
         server = ServerProcess(db, tmp_path).start()
         stations = [
             make_workstation(
-                tmp_path, code, agency, HttpTransport(server.url, timeout=2.0), user=user
+                tmp_path,
+                code,
+                agency,
+                HttpTransport(server.url, timeout=2.0),
+                user=user,
+                service=service,
             )
             for code, agency, user in (
                 ("CR1", Agency.POLICE, "alice"),
@@ -225,10 +246,11 @@ def test_a_client_killed_while_applying_a_large_first_sync_finishes_on_the_next_
 ) -> None:
     path = tmp_path / "server.db"
     backend = SqliteBackend(path)
-    service = SyncService(backend)
+    service = _service(backend, tmp_path)
     add_users(service, ("alice", Agency.POLICE))
     with Store.open(tmp_path / "source.db") as source:
-        desk = IncidentService(source, Author("PC Jane Smith", Agency.POLICE, "CR9"))
+        author = author_at(service, source, "CR9", Agency.POLICE, "alice")
+        desk = IncidentService(source, author)
         events: list[Event] = []
         for n in range(400):
             opened = desk.open_incident(knife_incident(summary=f"Call {n}"))
@@ -237,9 +259,10 @@ def test_a_client_killed_while_applying_a_large_first_sync_finishes_on_the_next_
                 events.extend(desk.add_log(opened.incident.id, f"entry {k}").events)
     caller = signed_in(service, "alice", "CR9")
     for start in range(0, len(events), 1000):
-        service.push(caller, 1, [e.to_wire() for e in events[start : start + 1000]])
+        service.push(caller, PROTOCOL_VERSION, [e.to_wire() for e in events[start : start + 1000]])
     server = ServerProcess(f"sqlite:///{path}", tmp_path).start()
     data = tmp_path / "client"
+    enrol_data_dir(service, data, "CR1", Agency.POLICE).close()
     command = [
         sys.executable,
         "-m",
@@ -296,23 +319,26 @@ def test_concurrent_pushers_on_several_postgresql_servers_and_a_puller_miss_noth
     tmp_path: Path,
 ) -> None:
     chains = 6
-    per_chain: dict[str, list[Event]] = {}
-    for n in range(chains):
-        code = f"WS{n}"
-        with Store.open(tmp_path / f"{code}.db") as store:
-            desk = IncidentService(store, Author(f"Operator {n}", Agency.POLICE, code))
-            events: list[Event] = []
-            for i in range(25):
-                opened = desk.open_incident(knife_incident(summary=f"{code} call {i}"))
-                events.extend(opened.events)
-                for k in range(7):
-                    events.extend(desk.add_log(opened.incident.id, f"entry {k}").events)
-            per_chain[code] = events
-    total = sum(len(v) for v in per_chain.values())
-
     with pg_schema() as dsn:
         backend = PostgresBackend(dsn, pool_size=2)
-        add_users(SyncService(backend), ("alice", Agency.POLICE))
+        service = _service(backend, tmp_path)
+        add_users(service, ("alice", Agency.POLICE))
+        per_chain: dict[str, list[Event]] = {}
+        for n in range(chains):
+            code = f"WS{n}"
+            with Store.open(tmp_path / f"{code}.db") as store:
+                desk = IncidentService(
+                    store, author_at(service, store, code, Agency.POLICE, "alice")
+                )
+                events: list[Event] = []
+                for i in range(25):
+                    opened = desk.open_incident(knife_incident(summary=f"{code} call {i}"))
+                    events.extend(opened.events)
+                    for k in range(7):
+                        events.extend(desk.add_log(opened.incident.id, f"entry {k}").events)
+                per_chain[code] = events
+        total = sum(len(v) for v in per_chain.values())
+        puller_desk = harness_desk(service, "PULL", Agency.POLICE)
         servers = [ServerProcess(dsn, tmp_path).start() for _ in range(3)]
         received: list[tuple[int, str]] = []
         done = threading.Event()
@@ -322,7 +348,10 @@ def test_concurrent_pushers_on_several_postgresql_servers_and_a_puller_miss_noth
             rng = random.Random(seed)
             try:
                 transports = [HttpTransport(s.url, timeout=10) for s in servers]
-                token = transports[0].login("alice", PASSWORD, code, "live").session.token
+                request = harness_desk(service, code, Agency.POLICE).login_request(
+                    "alice", PASSWORD, "live"
+                )
+                token = transports[0].login(request).session.token
                 for start in range(0, len(events), 20):
                     batch = events[start : start + 20]
                     answer = rng.choice(transports).push(token, batch)
@@ -335,7 +364,8 @@ def test_concurrent_pushers_on_several_postgresql_servers_and_a_puller_miss_noth
         def puller() -> None:
             try:
                 transports = [HttpTransport(s.url, timeout=10) for s in servers]
-                token = transports[0].login("alice", PASSWORD, "PULL", "live").session.token
+                request = puller_desk.login_request("alice", PASSWORD, "live")
+                token = transports[0].login(request).session.token
                 cursor = 0
                 rng = random.Random(99)
                 deadline = time.monotonic() + 90
@@ -378,22 +408,24 @@ def test_concurrent_pushers_on_several_postgresql_servers_and_a_puller_miss_noth
 def test_a_tight_puller_never_steps_over_a_push_committed_while_it_reads(tmp_path: Path) -> None:
     """In-process stress of the pull's two reads (the high-water mark and the rows) against
     pushes committing in between: the cursor may never pass an event it did not hand out."""
-    chains: dict[str, list[Event]] = {}
-    for n in range(4):
-        code = f"TP{n}"
-        with Store.open(tmp_path / f"{code}.db") as store:
-            desk = IncidentService(store, Author(f"Operator {n}", Agency.POLICE, code))
-            events: list[Event] = []
-            for i in range(60):
-                opened = desk.open_incident(knife_incident(summary=f"{code} call {i}"))
-                events.extend(opened.events)
-                events.extend(desk.add_log(opened.incident.id, "entry").events)
-            chains[code] = events
-    total = sum(len(v) for v in chains.values())
     with pg_schema() as dsn:
         backend = PostgresBackend(dsn, pool_size=6)
-        service = SyncService(backend)
+        service = make_service(backend)
         add_users(service, ("alice", Agency.POLICE))
+        chains: dict[str, list[Event]] = {}
+        for n in range(4):
+            code = f"TP{n}"
+            with Store.open(tmp_path / f"{code}.db") as store:
+                desk = IncidentService(
+                    store, author_at(service, store, code, Agency.POLICE, "alice")
+                )
+                events: list[Event] = []
+                for i in range(60):
+                    opened = desk.open_incident(knife_incident(summary=f"{code} call {i}"))
+                    events.extend(opened.events)
+                    events.extend(desk.add_log(opened.incident.id, "entry").events)
+                chains[code] = events
+        total = sum(len(v) for v in chains.values())
 
         def caller(code: str) -> object:
             return signed_in(service, "alice", code)
@@ -403,7 +435,7 @@ def test_a_tight_puller_never_steps_over_a_push_committed_while_it_reads(tmp_pat
         def push(code: str) -> None:
             who = caller(code)
             for event in chains[code]:
-                service.push(who, 1, [event.to_wire()])  # type: ignore[arg-type]
+                service.push(who, PROTOCOL_VERSION, [event.to_wire()])  # type: ignore[arg-type]
 
         def pull() -> None:
             who = caller("PULL")
@@ -430,9 +462,14 @@ def test_headless_sync_keeps_syncing_until_interrupted(tmp_path: Path) -> None:
     """`osc-console sync` without --once: entries logged while it runs reach the server."""
     path = tmp_path / "server.db"
     backend = SqliteBackend(path)
-    add_users(SyncService(backend), ("alice", Agency.POLICE))
+    service = _service(backend, tmp_path)
+    add_users(service, ("alice", Agency.POLICE))
     server = ServerProcess(f"sqlite:///{path}", tmp_path).start()
     data = tmp_path / "client"
+    # Desk CR1 is enrolled, and alice signed in at its console (which writes below).
+    keyring = enrol_data_dir(service, data, "CR1", Agency.POLICE)
+    identity = WorkstationIdentity(keyring, "CR1", kdf_cost=TEST_COST)
+    operator, _ = sign_in_at(service, identity, "alice")
     running = subprocess.Popen(
         [
             sys.executable,
@@ -461,7 +498,8 @@ def test_headless_sync_keeps_syncing_until_interrupted(tmp_path: Path) -> None:
         while not (data / "live.db").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         with Store.open(data / "live.db") as store:
-            desk = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+            register_operator(store, operator, identity)
+            desk = IncidentService(store, operator.author("live"))
             made = {e.id for e in desk.open_incident(knife_incident()).events}
         while set(server_events(backend, "live")) != made and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -478,3 +516,4 @@ def test_headless_sync_keeps_syncing_until_interrupted(tmp_path: Path) -> None:
             running.kill()
         server.stop()
         backend.close()
+        keyring.close()

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from osc_console.models.clock import LONDON
 from osc_console.models.errors import DomainError
-from osc_console.models.events import Author
 from osc_console.models.exercise_log import exercise_offset
 from osc_console.models.scenario import (
     Inject,
@@ -231,9 +230,7 @@ class ExerciseControlPanel(QtWidgets.QWidget):
             self._say("A scenario is already running; end it before loading another.", True)
             return
         session = self.session
-        author = Author(
-            session.author.actor, session.author.agency, session.workstation, session.realm
-        )
+        author = session.author  # exercise control signs as the planner at this desk
         speed = self._speed()
 
         def work(store: Store) -> tuple[Scenario, ExerciseRun | None, RunSnapshot | None]:
