@@ -23,7 +23,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import synthetic_events
+from synthetic import STAFF, synthetic_events
 
 from osc_console.models.agencies import Agency
 from osc_console.models.users import Role, User
@@ -35,10 +35,11 @@ HERE = Path(__file__).resolve().parent
 def build_store(path: Path, incidents: int) -> None:
     if path.exists():
         return
-    store = Store.open(path)
+    events = synthetic_events(incidents, 2, seed=5, closed_share=0.9)
+    store = STAFF.enrol(Store.open(path))  # the keys of the people who wrote them
     start = time.perf_counter()
     batch = []
-    for event in synthetic_events(incidents, 2, seed=5, closed_share=0.9):
+    for event in events:
         batch.append(event)
         if len(batch) >= 5000:
             store.apply_remote(batch)
@@ -94,7 +95,8 @@ def _console(path: Path):  # type: ignore[no-untyped-def]
     apply_theme(app, "dark")
     store = Store.open(path)
     session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
-    session.sign_in(User("Bench", Agency.POLICE, Role.DISPATCHER))
+    # Signed in with a key the store holds a certificate for: what is typed is signed.
+    session.sign_in(STAFF.operator(store, User("Bench", Agency.POLICE, Role.DISPATCHER), "CR1"))
     window = MainWindow(session)
     window.resize(1400, 900)
     window.show()

@@ -22,8 +22,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import itertools
+
+from synthetic import STAFF
 
 from osc_console.models.agencies import Agency
 from osc_console.models.users import Role, User
@@ -58,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             seed_store(store, DemoSpec(incidents=args.incidents, days=DAYS, seed=11, end=END))
         count = store.execute_read("SELECT count(*) FROM incidents")[0][0]
         session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
-        session.sign_in(User("Duty Manager", Agency.POLICE, Role.DISPATCHER))
+        session.sign_in(
+            STAFF.operator(store, User("Duty Manager", Agency.POLICE, Role.DISPATCHER), "CR1")
+        )
         settle_after_start_up()  # as the console does once its window is up
         panel = DashboardPanel(session)
         panel.resize(1600, 1000)

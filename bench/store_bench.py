@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import synthetic_events
+from synthetic import STAFF, synthetic_events
 
 from osc_console.models.agencies import Agency
-from osc_console.models.events import Author, Event, EventDraft
+from osc_console.models.events import Event, EventDraft
 from osc_console.store import rows
 from osc_console.store.event_store import Store
 from osc_console.store.migrations import MIGRATIONS
@@ -53,7 +53,8 @@ def bench_append(folder: Path, count: int) -> None:
     raw = raw_connection(folder / "raw-append.db")
     raw.execute("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
     store = Store.open(folder / "append.db")
-    author = Author("bench", Agency.POLICE, "CR1")
+    author = STAFF.author("bench", Agency.POLICE, "CR1", role="dispatcher")
+    STAFF.enrol(store)
     opened, _ = store.append(
         EventDraft(
             "incident.opened",
@@ -110,7 +111,7 @@ def _raw_bulk(path: Path, raw_rows: list[tuple[object, ...]], batch: int) -> flo
 
 
 def _store_bulk(path: Path, events: list[Event], batch: int) -> float:
-    store = Store.open(path)
+    store = STAFF.enrol(Store.open(path))
     start = time.perf_counter()
     pages = (events[i : i + batch] for i in range(0, len(events), batch))
     result = store.apply_stream(pages)
@@ -138,7 +139,8 @@ def bench_bulk(folder: Path, count: int, batch: int = 5000, rounds: int = 3) -> 
     print(
         f"2. bulk apply {len(events):,} events in pages of {batch} ({rounds} interleaved rounds, "
         f"medians): raw executemany {raw_rate:,.0f} events/s (runs: {spread}); "
-        f"Store.apply_stream {store_rate:,.0f} events/s (hashes verified, payloads validated, "
+        f"Store.apply_stream {store_rate:,.0f} events/s (hashes and signatures verified, "
+        "payloads validated, "
         f"projections and search index written, one transaction per page); "
         f"ratio {store_rate / raw_rate:.2f} (target >= 0.33)"
     )
@@ -150,10 +152,11 @@ def build_large(path: Path, incidents: int, logs: int) -> Store:
         if store.event_count() > 0:
             return store
         store.close()
-    store = Store.open(path)
+    events = synthetic_events(incidents, logs, seed=3, closed_share=0.95)
+    store = STAFF.enrol(Store.open(path))  # the keys of the people who wrote them
     start = time.perf_counter()
     batch: list[Event] = []
-    for event in synthetic_events(incidents, logs, seed=3, closed_share=0.95):
+    for event in events:
         batch.append(event)
         if len(batch) >= 5000:
             store.apply_remote(batch)

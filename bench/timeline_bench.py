@@ -30,10 +30,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import STAFF
 
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import to_iso
-from osc_console.models.events import Author, EventDraft
+from osc_console.models.events import EventDraft
 from osc_console.models.payloads import Kind
 from osc_console.runtime import settle_after_start_up
 from osc_console.services.incidents import IncidentService, Location, NewIncident
@@ -57,9 +60,13 @@ TEAMS = (
 
 
 def fill(store: Store, events: int) -> str:
-    """One major incident with ``events`` events; returns its id."""
-    police = IncidentService(store, Author("Insp. Morgan", Agency.POLICE, "PD1"))
-    council = Author("A. Patel", Agency.CORPORATION, "CR1")
+    """One major incident with ``events`` events, written and signed by two duty managers;
+    returns its id."""
+    police = IncidentService(
+        store, STAFF.author("Insp. Morgan", Agency.POLICE, "PD1", role="duty_manager")
+    )
+    council = STAFF.author("A. Patel", Agency.CORPORATION, "CR1", role="duty_manager")
+    STAFF.enrol(store)
     start = datetime.now(UTC) - timedelta(hours=6)
     incident = police.open_incident(
         NewIncident(

@@ -10,9 +10,10 @@ unlocked key) or a request to choose a new password first.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from osc_console.models.payloads import SignInMethod
 from osc_console.services.identity import Operator, SignInError, WorkstationIdentity
 from osc_console.store.keyring import Person
 from osc_console.sync.protocol import LoginReply, LoginRequest
@@ -91,7 +92,11 @@ class Gatekeeper:
         self.last_reply = reply
         if reply.session.must_change_password:
             return PasswordChangeNeeded(reply.session.user, reply.session.token)
-        return self.identity.operator(reply)
+        operator = self.identity.operator(reply)
+        if self.standalone:
+            # This workstation's own authority signed them in: no server token to sync with.
+            return replace(operator, method=SignInMethod.STANDALONE, token=None)
+        return operator
 
     def change_password(self, user: str, token: str, old: str, new: str, realm: str) -> Operator:
         """Choose a new password (after a reset, or at will), then sign in with it."""

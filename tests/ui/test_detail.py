@@ -22,7 +22,8 @@ from osc_console.ui.detail.timeline_model import TimelineListModel, local_time
 from osc_console.ui.qt import QtCore
 from osc_console.ui.session import ConsoleSession
 from tests.conftest import knife_incident
-from tests.ui.conftest import wait_idle
+from tests.signing import register, sign
+from tests.ui.conftest import sign_in_as, wait_idle
 
 Qt = QtCore.Qt
 M = TimelineListModel
@@ -64,16 +65,19 @@ def texts(panel: IncidentDetailPanel) -> list[str]:
 
 
 def remote_event(after: Event, draft: EventDraft, author: Author, *, seconds: int = 1) -> Event:
-    """An event made on another workstation just after ``after``, as a sync pull brings it."""
+    """An event made (and signed) on another workstation just after ``after``, as a sync pull
+    brings it. The store must hold the author's certificate (``register``)."""
     stamp = Stamp.parse(after.hlc)
-    return seal(
-        draft,
-        author,
-        event_id=uuid7(),
-        hlc=str(Stamp(stamp.ms + seconds * 1000, 0)),
-        recorded_at=to_iso(datetime.now(UTC)),
-        device_seq=1,
-        prev_hash=None,
+    return sign(
+        seal(
+            draft,
+            author,
+            event_id=uuid7(),
+            hlc=str(Stamp(stamp.ms + seconds * 1000, 0)),
+            recorded_at=to_iso(datetime.now(UTC)),
+            device_seq=1,
+            prev_hash=None,
+        )
     )
 
 
@@ -180,7 +184,7 @@ def test_a_call_handler_is_not_offered_team_actions(
     opened: Outcome,
 ) -> None:
     desk.assign(opened.incident.id, "POL-RESP-A")
-    session.sign_in(User("Ann Lee", Agency.POLICE, Role.CALL_HANDLER))
+    sign_in_as(session, User("Ann Lee", Agency.POLICE, Role.CALL_HANDLER))
 
     show(qtbot, panel, opened.incident.id)
 
@@ -318,6 +322,7 @@ def test_a_concurrent_edit_shows_both_values_and_who_set_them(
     incident = opened.incident.id
     local = desk.change_grade(incident, "priority").events[0]
     other_desk = Author("PS Omar Reid", Agency.POLICE, "CR2")
+    register(session.store, other_desk)
     theirs = remote_event(
         local,
         EventDraft(
@@ -330,7 +335,7 @@ def test_a_concurrent_edit_shows_both_values_and_who_set_them(
     )
     result = session.store.apply_remote([theirs])
     assert result.rejected == ()
-    session.sign_in(User("Insp. Kay Moss", Agency.POLICE, Role.DUTY_MANAGER))
+    sign_in_as(session, User("Insp. Kay Moss", Agency.POLICE, Role.DUTY_MANAGER))
 
     show(qtbot, panel, incident)
 
@@ -369,6 +374,8 @@ def test_only_a_role_that_may_resolve_sees_resolve(
 ) -> None:
     incident = opened.incident.id
     local = desk.change_grade(incident, "priority").events[0]
+    other_desk = Author("PS Omar Reid", Agency.POLICE, "CR2")
+    register(session.store, other_desk)
     theirs = remote_event(
         local,
         EventDraft(
@@ -377,9 +384,9 @@ def test_only_a_role_that_may_resolve_sees_resolve(
             incident_id=incident,
             base={"grade": opened.events[0].id},
         ),
-        Author("PS Omar Reid", Agency.POLICE, "CR2"),
+        other_desk,
     )
-    session.store.apply_remote([theirs])
+    assert session.store.apply_remote([theirs]).rejected == ()
 
     show(qtbot, panel, incident)  # the fixture's user is a dispatcher
 
@@ -408,7 +415,7 @@ def test_a_corporation_viewer_does_not_see_police_only_entries(
     assert "police only" in panel.model.index(row).data(M.TagsRole)
 
     panel.show_incident(None)
-    session.sign_in(User("Sam Okafor", Agency.CORPORATION, Role.DISPATCHER))
+    sign_in_as(session, User("Sam Okafor", Agency.CORPORATION, Role.DISPATCHER))
     show(qtbot, panel, incident)
 
     corporation_view = texts(panel)
@@ -421,24 +428,27 @@ def test_unknown_kinds_and_newer_schemas_are_shown_not_dropped(
     qtbot: QtBot, session: ConsoleSession, panel: IncidentDetailPanel, opened: Outcome
 ) -> None:
     newer_desk = Author("PC New Build", Agency.POLICE, "CR9")
+    register(session.store, newer_desk)
     flagged = remote_event(
         opened.events[0],
         EventDraft("incident.flagged", {"flag": "high-profile"}, incident_id=opened.incident.id),
         newer_desk,
     )
-    newer = seal(
-        EventDraft(
-            Kind.LOG_ADDED,
-            {"text": "Suspect calm", "mood": "calm"},
-            incident_id=opened.incident.id,
-            schema=2,
-        ),
-        newer_desk,
-        event_id=uuid7(),
-        hlc=str(Stamp(Stamp.parse(flagged.hlc).ms + 1000, 0)),
-        recorded_at=flagged.recorded_at,
-        device_seq=2,
-        prev_hash=flagged.content_hash,
+    newer = sign(
+        seal(
+            EventDraft(
+                Kind.LOG_ADDED,
+                {"text": "Suspect calm", "mood": "calm"},
+                incident_id=opened.incident.id,
+                schema=2,
+            ),
+            newer_desk,
+            event_id=uuid7(),
+            hlc=str(Stamp(Stamp.parse(flagged.hlc).ms + 1000, 0)),
+            recorded_at=flagged.recorded_at,
+            device_seq=2,
+            prev_hash=flagged.content_hash,
+        )
     )
     assert session.store.apply_remote([flagged, newer]).rejected == ()
 

@@ -24,7 +24,6 @@ from osc_console.ui.dialogs.decision import DecisionDialog
 from osc_console.ui.dialogs.grade import GradeDialog
 from osc_console.ui.dialogs.new_incident import NewIncidentDialog
 from osc_console.ui.dialogs.shortcuts import ShortcutsDialog
-from osc_console.ui.dialogs.sign_in import FIRST_RUN, SignInDialog
 from osc_console.ui.dialogs.status import StatusDialog
 from osc_console.ui.qt import QtCore, QtWidgets
 from osc_console.ui.session import ConsoleSession
@@ -627,93 +626,6 @@ def test_resolve_conflict_picks_one_of_the_competing_values(
     }
 
 
-# ---- signing in ------------------------------------------------------------------------------
-def test_first_run_shows_the_new_user_form_and_signs_in(
-    qtbot: QtBot, session: ConsoleSession
-) -> None:
-    session.user = None
-    dialog = show(qtbot, SignInDialog(session))
-    qtbot.waitUntil(lambda: dialog.users is not None)
-    assert dialog.on_new_page()
-    assert dialog.first_run.isVisible()
-    assert dialog.first_run.text() == FIRST_RUN
-    assert focused() is dialog.name
-    type_text(qtbot, "Sam Okafor")
-    press(qtbot, Key.Key_Tab)
-    assert focused() is dialog.agency
-    press(qtbot, Key.Key_Down)  # City of London Corporation
-    press(qtbot, Key.Key_Tab)
-    assert focused() is dialog.role
-    press(qtbot, Key.Key_Down)  # dispatcher
-    with qtbot.waitSignal(dialog.accepted, timeout=5000):
-        press(qtbot, Key.Key_Return)
-    expected = User("Sam Okafor", Agency.CORPORATION, Role.DISPATCHER)
-    assert dialog.user == expected
-    assert session.user == expected
-    wait_idle(qtbot, session)
-    assert session.store.users() == [expected]
-    (signed,) = session.store.execute_read("SELECT last_signed_in FROM users")
-    assert signed[0] is not None
-
-
-def test_new_user_form_shows_make_user_errors_inline(qtbot: QtBot, session: ConsoleSession) -> None:
-    dialog = show(qtbot, SignInDialog(session))
-    qtbot.waitUntil(lambda: dialog.users is not None)
-    type_text(qtbot, "Jane <Smith>")
-    assert "Use letters, digits" in error_of(dialog, "name")
-    assert not dialog.save_button.isEnabled()
-
-
-def test_known_users_are_listed_most_recent_first_and_enter_signs_in(
-    qtbot: QtBot, session: ConsoleSession
-) -> None:
-    ann = User("Ann Handler", Agency.POLICE, Role.CALL_HANDLER)
-    sam = User("Sam Okafor", Agency.CORPORATION, Role.DISPATCHER)
-    session.store.add_user(ann)
-    session.store.add_user(sam)
-    session.store.signed_in(sam)
-    session.user = None
-    dialog = show(qtbot, SignInDialog(session))
-    qtbot.waitUntil(lambda: dialog.users is not None)
-    assert not dialog.on_new_page()
-    listed = [dialog.list.item(i).text() for i in range(dialog.list.count())]
-    assert listed == [sam.label, ann.label]
-    assert focused() is dialog.list
-    press(qtbot, Key.Key_Down)
-    with qtbot.waitSignal(dialog.accepted, timeout=5000):
-        press(qtbot, Key.Key_Return)
-    assert dialog.user == ann
-    assert session.user == ann
-    wait_idle(qtbot, session)
-    assert session.store.users()[0] == ann  # now the most recent
-
-
-def test_duplicate_user_name_is_refused_inline(qtbot: QtBot, session: ConsoleSession) -> None:
-    session.store.add_user(User("Ann Handler", Agency.POLICE, Role.CALL_HANDLER))
-    dialog = show(qtbot, SignInDialog(session))
-    qtbot.waitUntil(lambda: dialog.users is not None)
-    press(qtbot, Key.Key_N, Mod.AltModifier)  # "New user…" (a mnemonic clicks after a beat)
-    qtbot.waitUntil(dialog.on_new_page)
-    assert focused() is dialog.name
-    type_text(qtbot, "ann handler")
-    assert "already a user here" in error_of(dialog, "name")
-    assert not dialog.save_button.isEnabled()
-
-    # Someone else added this name after the list was read: the store refuses it.
-    session.store.add_user(User("Sam Okafor", Agency.CORPORATION, Role.DISPATCHER))
-    dialog.name.clear()
-    type_text(qtbot, "Sam Okafor")
-    assert dialog.save_button.isEnabled()
-    press(qtbot, Key.Key_Return)
-    qtbot.waitUntil(lambda: bool(error_of(dialog, "name")), timeout=5000)
-    assert "Sam Okafor is already a user here" in error_of(dialog, "name")
-    assert dialog.isVisible()
-    assert dialog.user is None
-    assert not dialog.banner.isVisible()
-    assert dialog.name.text() == "Sam Okafor"
-    assert len(session.store.users()) == 2
-
-
 # ---- shortcuts -------------------------------------------------------------------------------
 def test_shortcuts_dialog_is_a_read_only_table(qtbot: QtBot) -> None:
     shortcuts = [("Ctrl+N", "New incident"), ("Ctrl+L", "Focus the log entry")]
@@ -740,7 +652,6 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, session: ConsoleSess
         StatusDialog(session, state),
         CloseDialog(session, state),
         DecisionDialog(session, state),
-        SignInDialog(session),
     ]
     kinds = (
         QtWidgets.QLineEdit,

@@ -34,7 +34,6 @@ from osc_console.ui.dialogs.close import CloseDialog, ReopenDialog
 from osc_console.ui.dialogs.grade import GradeDialog
 from osc_console.ui.dialogs.new_incident import NewIncidentDialog
 from osc_console.ui.dialogs.shortcuts import ShortcutsDialog
-from osc_console.ui.dialogs.sign_in import SignInDialog
 from osc_console.ui.main_window import SHORTCUTS, MainWindow
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.queue.format import short_ref
@@ -42,7 +41,7 @@ from osc_console.ui.queue.table_model import QueueColumn
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.theme import DARK, LIGHT, apply_theme
 from tests.conftest import knife_incident
-from tests.ui.conftest import make_session, wait_idle
+from tests.ui.conftest import make_session, sign_in_as, wait_idle
 
 T = TypeVar("T")
 Key = QtCore.Qt.Key
@@ -283,27 +282,9 @@ def test_a_duty_managers_whole_journey_through_one_incident(
 ) -> None:
     session = new_session(None)
 
-    # Sign in on an empty store: the new-user form, by keyboard.
-    sign_in = SignInDialog(session)
-    qtbot.addWidget(sign_in)
-    sign_in.show()
-    activate(qtbot, sign_in)
-    qtbot.waitUntil(lambda: sign_in.users is not None, timeout=5000)
-    assert sign_in.on_new_page()
-    qtbot.waitUntil(lambda: QtWidgets.QApplication.focusWidget() is sign_in.name)
-    type_text(qtbot, MANAGER.name)
-    press(qtbot, Key.Key_Tab)
-    assert focused() is sign_in.agency
-    assert sign_in.agency.currentData() == "police"
-    press(qtbot, Key.Key_Tab)
-    assert focused() is sign_in.role
-    press(qtbot, Key.Key_Down)
-    press(qtbot, Key.Key_Down)
-    assert sign_in.role.currentData() == "duty_manager"
-    save(qtbot, sign_in)
-    assert session.user == MANAGER
+    # Signed in as the duty manager (the sign-in screen itself: tests/ui/test_sign_in.py).
+    sign_in_as(session, MANAGER)
     wait_idle(qtbot, session)
-    assert on_worker(session, lambda s: s.users()) == [MANAGER]
 
     window = open_window(qtbot, session, tmp_path / "w.ini")
     assert plain(window.header.identity).endswith(

@@ -15,11 +15,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from osc_console.services.administration import Administration, AuditLine
 from osc_console.ui.qt import QtCore
 from osc_console.ui.session import describe_error
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+AUDIT_PAGE = 1000  # what the authority gives at most per request
+RECORD_LIMIT = 50_000  # lines read at most in one go
 
 Done = Callable[[Any], None]
 Failed = Callable[[str], None]
@@ -51,6 +55,10 @@ class AuthorityCalls:
     @property
     def pending(self) -> int:
         return len(self._callbacks)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def submit(
         self, work: Callable[[], T], done: Callable[[T], None] | None, failed: Failed | None
@@ -95,3 +103,16 @@ class AuthorityCalls:
         if its window has gone (never wait for a slow server on the UI thread)."""
         self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def read_record(admin: Administration, after: int = 0) -> list[AuditLine]:
+    """The authority's record after line ``after``, oldest first, a page at a time (run in
+    the background: a long record takes several requests)."""
+    lines: list[AuditLine] = []
+    while len(lines) < RECORD_LIMIT:
+        page = admin.audit(after)
+        lines.extend(page)
+        if len(page) < AUDIT_PAGE:
+            break
+        after = max(line.seq for line in page)
+    return lines

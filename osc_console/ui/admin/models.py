@@ -431,7 +431,9 @@ class WorkstationTableModel(ListTableModel):
         station: Workstation = item
         if station.revoked_at:
             palette = theme.current_palette()
-            return QtGui.QColor(palette.danger if column == WorkstationColumn.STATE else palette.muted)
+            return QtGui.QColor(
+                palette.danger if column == WorkstationColumn.STATE else palette.muted
+            )
         return None
 
     def decoration(self, item: Any, column: int) -> QtGui.QIcon | None:
@@ -454,6 +456,9 @@ class RecordColumn(IntEnum):
 
 def where_from(line: AuditLine) -> str:
     return " · ".join(part for part in (line.workstation, line.address) if part)
+
+
+_TROUBLE = ("fail", "refused")
 
 
 class RecordTableModel(ListTableModel):
@@ -523,6 +528,6 @@ class RecordTableModel(ListTableModel):
 
     def foreground(self, item: Any, column: int) -> QtGui.QColor | None:
         line: AuditLine = item
-        if column == RecordColumn.WHAT and ("fail" in line.action or "lock" in line.action):
+        if column == RecordColumn.WHAT and any(w in line.action for w in _TROUBLE):
             return QtGui.QColor(theme.current_palette().warning)
         return None

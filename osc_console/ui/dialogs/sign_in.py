@@ -22,7 +22,7 @@ from osc_console.models.passwords import MIN_PASSWORD_LENGTH, check_password
 from osc_console.services.identity import Operator, SignInError
 from osc_console.services.signin import PasswordChangeNeeded
 from osc_console.services.workstation import WorkstationDoor
-from osc_console.sync.transport import SyncError
+from osc_console.sync.transport import ServerRefusedError, SyncError
 from osc_console.ui.dialogs.fields import alive, make_combo, muted, one_line, set_role
 from osc_console.ui.qt import QtCore, QtWidgets
 from osc_console.ui.tasks import DbWorker
@@ -418,6 +418,8 @@ class SignInDialog(QtWidgets.QDialog):
             )
         password = self.glass_password.text()
         name, reason = self.glass_name.text(), self.glass_reason.text()
+        if not name.strip() or not reason.strip():
+            raise SignInError("Say who you are and why you need the break-glass account.")
         self.glass_password.clear()
         self._attempted = str(account)
         gate = self.door.gatekeeper
@@ -450,7 +452,9 @@ class SignInDialog(QtWidgets.QDialog):
         if not alive(self):
             return
         self._set_busy(False)
-        if isinstance(error, (DomainError, SyncError)):
+        if isinstance(error, ServerRefusedError):
+            text = error.reason  # the server's own sentence, without the HTTP status
+        elif isinstance(error, DomainError | SyncError):
             text = str(error)
         else:
             text = f"unexpected error: {error.__class__.__name__}: {error}"
