@@ -11,12 +11,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from staff import STAFF
+
 from osc_console.models.agencies import Agency
 from osc_console.models.clock import to_iso
-from osc_console.models.events import Author
 from osc_console.models.users import Role, User
 from osc_console.services.incidents import IncidentService
 from osc_console.store.event_store import Store
+
+MORGAN = User("Insp. R. Morgan", Agency.POLICE, Role.DISPATCHER)
 
 
 def _session(store: Store) -> Any:
@@ -25,7 +28,7 @@ def _session(store: Store) -> Any:
     from osc_console.ui.tasks import DbWorker
 
     session = ConsoleSession(store, DbWorker(), AppSignals(), "CR3")
-    session.sign_in(User("Insp. R. Morgan", Agency.POLICE, Role.DISPATCHER))
+    session.sign_in(STAFF.operator(store, MORGAN, "CR3"))
     return session
 
 
@@ -53,7 +56,8 @@ def shoot_timeline(
 
     incident, other = major_incident(store, end)
     if other is not None and not store.incident(incident).links:  # type: ignore[union-attr]
-        desk = IncidentService(store, Author("Insp. R. Morgan", Agency.POLICE, "CR3"))
+        morgan = STAFF.author(store, MORGAN.name, MORGAN.agency, "CR3", MORGAN.role.value)
+        desk = IncidentService(store, morgan)
         desk.link(incident, other, note="Second caller about the same disturbance")
     session = _session(store)
     panel = IncidentDetailPanel(session)

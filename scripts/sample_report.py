@@ -15,8 +15,9 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from staff import STAFF
+
 from osc_console.models.agencies import Agency
-from osc_console.models.events import Author
 from osc_console.models.users import Role, User
 from osc_console.reports.shift_report import write_csv, write_pdf
 from osc_console.services.demo import DemoSpec, seed_store
@@ -51,7 +52,7 @@ def main() -> int:
         last = (DEMO_END - timedelta(days=1)).date()
         window = busiest_shift(store, last - timedelta(days=12), last, patterns=DEFAULT_PATTERNS)
         manager = User("A. Patel", Agency.CORPORATION, Role.DUTY_MANAGER)
-        author = Author(manager.name, manager.agency, "CC1")
+        author = STAFF.author(store, manager.name, manager.agency, "CC1", manager.role.value)
         service = ShiftService(
             store, author, user=manager, patterns=DEFAULT_PATTERNS, clock=lambda: wall.now
         )
@@ -64,7 +65,7 @@ def main() -> int:
         incoming = User("R. Evans", Agency.CORPORATION, Role.DUTY_MANAGER)
         ShiftService(
             store,
-            Author(incoming.name, incoming.agency, "CC2"),
+            STAFF.author(store, incoming.name, incoming.agency, "CC2", incoming.role.value),
             user=incoming,
             patterns=DEFAULT_PATTERNS,
             clock=lambda: wall.now,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from staff import STAFF
+
 from osc_console.models.agencies import Agency
 from osc_console.models.users import Role, User
 from osc_console.services.demo import DemoSpec, seed_store
@@ -85,7 +87,9 @@ def main() -> None:
     for theme in args.themes if "main" in args.shots else []:
         apply_theme(app, theme)
         session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
-        session.sign_in(User("A. Patel", Agency.POLICE, Role.DISPATCHER))
+        session.sign_in(
+            STAFF.operator(store, User("A. Patel", Agency.POLICE, Role.DISPATCHER), "CR1")
+        )
         settings = QtCore.QSettings(str(folder / f"{theme}.ini"), QtCore.QSettings.Format.IniFormat)
         window = MainWindow(session, settings=settings)
         window.resize(1600, 960)
@@ -106,7 +110,6 @@ def exercise_shots(out: Path) -> None:
     Exercise control plays "Bank Deluge" at 600x from its panel to about T+18:00 and pauses;
     a police dispatcher has answered the first injects; exercise control has sent a message.
     """
-    from osc_console.models.events import Author
     from osc_console.models.scenario import load_shipped
     from osc_console.paths import store_path
     from osc_console.services.exercise import RunState
@@ -129,7 +132,8 @@ def exercise_shots(out: Path) -> None:
     path = store_path(folder, realm)
 
     planner = ConsoleSession(Store.open(path, realm), DbWorker(), AppSignals(), "EXCON")
-    planner.sign_in(User("R. Okafor", Agency.CORPORATION, Role.PLANNER))
+    okafor = User("R. Okafor", Agency.CORPORATION, Role.PLANNER)
+    planner.sign_in(STAFF.operator(planner.store, okafor, "EXCON"))
     panel = ExerciseControlPanel(planner)
     panel.resize(1180, 640)
     panel.show()
@@ -144,9 +148,12 @@ def exercise_shots(out: Path) -> None:
 
     # The players answer from their own workstations (their own connections to the file).
     with Store.open(path, realm) as desk_store:
-        police = IncidentService(desk_store, Author("PC J. Smith", Agency.POLICE, "CR1", realm))
+        police = IncidentService(
+            desk_store, STAFF.author(desk_store, "PC J. Smith", Agency.POLICE, "CR1", "dispatcher")
+        )
         council = IncidentService(
-            desk_store, Author("S. Adeyemi", Agency.CORPORATION, "CC2", realm)
+            desk_store,
+            STAFF.author(desk_store, "S. Adeyemi", Agency.CORPORATION, "CC2", "dispatcher"),
         )
         released = {r.inject.id: r.incident_ref for r in panel.model.released.values()}
         main_ref, subway_ref = released["main"], released["subway"]
@@ -165,7 +172,8 @@ def exercise_shots(out: Path) -> None:
     _settle(app, planner)
 
     player = ConsoleSession(Store.open(path, realm), DbWorker(), AppSignals(), "CR1")
-    player.sign_in(User("PC J. Smith", Agency.POLICE, Role.DISPATCHER))
+    smith = User("PC J. Smith", Agency.POLICE, Role.DISPATCHER)
+    player.sign_in(STAFF.operator(player.store, smith, "CR1"))
     settings = QtCore.QSettings(str(folder / "player.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(player, settings=settings)
     window.resize(1600, 960)

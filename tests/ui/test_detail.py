@@ -22,7 +22,7 @@ from osc_console.ui.detail.timeline_model import TimelineListModel, local_time
 from osc_console.ui.qt import QtCore
 from osc_console.ui.session import ConsoleSession
 from tests.conftest import knife_incident
-from tests.signing import register, sign
+from tests.signing import register, sign, signed
 from tests.ui.conftest import sign_in_as, wait_idle
 
 Qt = QtCore.Qt
@@ -562,13 +562,23 @@ def test_a_long_entry_wraps_to_a_taller_row(
 
 
 def test_late_entries_closing_and_reopening_read_as_sentences(
-    qtbot: QtBot, panel: IncidentDetailPanel, desk: IncidentService, opened: Outcome
+    qtbot: QtBot,
+    session: ConsoleSession,
+    panel: IncidentDetailPanel,
+    desk: IncidentService,
+    opened: Outcome,
 ) -> None:
     incident = opened.incident.id
     ten_minutes_ago = to_iso(datetime.now(UTC) - timedelta(minutes=10))
     late = desk.add_log(incident, "Caller rang back", occurred_at=ten_minutes_ago).events[0]
     desk.close(incident, "CL-NOCRIME", "Suspect gone on arrival, area searched")
-    reopened = desk.reopen(incident, "Suspect seen again on Lime Street")
+    # Only a duty manager may reopen.
+    manager = signed(
+        session.store, Author("Insp. Kay Moss", Agency.POLICE, "CR1"), role="duty_manager"
+    )
+    reopened = IncidentService(session.store, manager).reopen(
+        incident, "Suspect seen again on Lime Street"
+    )
 
     show(qtbot, panel, incident)
 

@@ -28,7 +28,8 @@ from osc_console.ui.dialogs.status import StatusDialog
 from osc_console.ui.qt import QtCore, QtWidgets
 from osc_console.ui.session import ConsoleSession
 from tests.conftest import knife_incident
-from tests.ui.conftest import wait_idle
+from tests.signing import signed
+from tests.ui.conftest import sign_in_as, wait_idle
 
 Key = QtCore.Qt.Key
 Mod = QtCore.Qt.KeyboardModifier
@@ -319,7 +320,7 @@ def test_read_only_store_keeps_the_dialog_open_with_everything_typed(
 def test_corporation_user_defaults_and_cannot_pick_police_only(
     qtbot: QtBot, session: ConsoleSession
 ) -> None:
-    session.sign_in(User("Sam Okafor", Agency.CORPORATION, Role.CALL_HANDLER))
+    sign_in_as(session, User("Sam Okafor", Agency.CORPORATION, Role.CALL_HANDLER))
     dialog = show(qtbot, NewIncidentDialog(session))
     assert dialog.source.currentData() == "phone"
     assert dialog.lead.currentData() == "corporation"
@@ -489,7 +490,7 @@ def test_close_is_not_offered_to_a_role_that_cannot_close(
     qtbot: QtBot, session: ConsoleSession
 ) -> None:
     state = opened(session)
-    session.sign_in(User("Ann Handler", Agency.POLICE, Role.CALL_HANDLER))
+    sign_in_as(session, User("Ann Handler", Agency.POLICE, Role.CALL_HANDLER))
     dialog = show(qtbot, CloseDialog(session, state))
     assert dialog.category.count() == 0
     assert not dialog.body.isVisibleTo(dialog)
@@ -504,7 +505,7 @@ def test_close_is_not_offered_to_a_role_that_cannot_close(
 def test_reopen_needs_a_reason(qtbot: QtBot, session: ConsoleSession) -> None:
     state = opened(session)
     state = service(session).close(state.id, "CL-UTL", "area searched").incident
-    session.sign_in(MANAGER)
+    sign_in_as(session, MANAGER)
     dialog = show(qtbot, ReopenDialog(session, state))
     assert "Unable to locate" in dialog.intro.text()
     assert not dialog.save_button.isEnabled()
@@ -558,7 +559,7 @@ def test_decision_is_recorded_by_a_duty_manager(qtbot: QtBot, session: ConsoleSe
     assert "cannot record decisions" in refused.intro.text()
     refused.reject()
 
-    session.sign_in(MANAGER)
+    sign_in_as(session, MANAGER)
     dialog = show(qtbot, DecisionDialog(session, state))
     assert focused() is dialog.decision
     type_text(qtbot, "Cordon Leadenhall Street")
@@ -586,7 +587,9 @@ def test_resolve_conflict_picks_one_of_the_competing_values(
     state = opened(session)
     service(session).update(state.id, {"grade": "priority"})
     # Another workstation changed the grade without seeing that update.
-    other = Author("Sam Okafor", Agency.CORPORATION, "CC1")
+    other = signed(
+        session.store, Author("Sam Okafor", Agency.CORPORATION, "CC1"), role="dispatcher"
+    )
     session.store.append_many(
         [
             EventDraft(
@@ -602,7 +605,7 @@ def test_resolve_conflict_picks_one_of_the_competing_values(
     assert state is not None
     assert len(state.conflicts["grade"]) == 2
 
-    session.sign_in(MANAGER)
+    sign_in_as(session, MANAGER)
     dialog = show(qtbot, ResolveConflictDialog(session, state, "grade"))
     labels = [b.text() for b in dialog.choices.buttons()]
     assert labels[0].startswith("Priority")
@@ -642,7 +645,7 @@ def test_shortcuts_dialog_is_a_read_only_table(qtbot: QtBot) -> None:
 def test_every_control_has_an_accessible_name(qtbot: QtBot, session: ConsoleSession) -> None:
     state = service(session).assign(opened(session).id, "POL-RESP-A").incident
     (assignment,) = state.assignments.values()
-    session.sign_in(MANAGER)
+    sign_in_as(session, MANAGER)
     dialogs = [
         NewIncidentDialog(session),
         AssignDialog(session, state),

@@ -124,7 +124,7 @@ def test_a_new_standalone_workstation_asks_for_its_administrator_first(
         assert dialog.where.text() == (
             "Standalone: no server is set, this workstation is its own authority."
         )
-        qtbot.waitUntil(lambda: dialog.admin_name.hasFocus())
+        qtbot.waitUntil(dialog.admin_name.hasFocus)
         qtbot.keyClicks(dialog.admin_name, "j.smith")
         qtbot.keyClick(dialog.admin_name, Key.Key_Tab)
         qtbot.keyClicks(dialog.admin_display, "Jane Smith")
@@ -136,7 +136,8 @@ def test_a_new_standalone_workstation_asks_for_its_administrator_first(
         assert problem(dialog).startswith(
             "password: must be at least 15 characters long"
         ) or "at least 15 characters" in problem(dialog)
-        assert door.local is not None and not door.local.has_accounts  # nothing made
+        assert door.local is not None
+        assert not door.local.has_accounts  # nothing made
 
         for field in (dialog.admin_password, dialog.admin_repeat):
             field.clear()
@@ -165,7 +166,8 @@ def test_a_new_workstation_whose_server_cannot_be_reached_says_what_it_needs(
         dialog = show(qtbot, SignInDialog(door, "live", worker))
         qtbot.waitUntil(lambda: "cannot be reached" in dialog.where.text(), timeout=10_000)
         assert dialog.where.text().startswith("Server http://127.0.0.1:9 cannot be reached (")
-        assert dialog.enrol_button.isVisible() and dialog.break_glass_button.isVisible()
+        assert dialog.enrol_button.isVisible()
+        assert dialog.break_glass_button.isVisible()
         sign_in(qtbot, dialog, "alice", PASSWORD)
         answered(qtbot, dialog)
         assert problem(dialog) == (
@@ -230,7 +232,8 @@ def test_sign_in_online_then_offline_when_the_server_is_down_and_a_stranger_is_r
         first = show(qtbot, SignInDialog(door, "live", worker))
         sign_in(qtbot, first, "alice", PASSWORD)
         answered(qtbot, first)
-        assert first.operator is not None and first.operator.method is SignInMethod.ONLINE
+        assert first.operator is not None
+        assert first.operator.method is SignInMethod.ONLINE
         assert first.operator.grant is not None
     finally:
         door.close()
@@ -412,7 +415,7 @@ def test_idle_lock_shows_nothing_of_the_log_and_only_its_operators_password_unlo
     screen = window.lock_screen
     qtbot.keyClicks(screen.password, "not the password of j.smith")
     qtbot.keyClick(screen.password, Key.Key_Return)
-    qtbot.waitUntil(lambda: screen.problem.isVisible(), timeout=5000)
+    qtbot.waitUntil(screen.problem.isVisible, timeout=5000)
     assert screen.problem.text() == "User name or password not recognised"
     assert window.is_locked
 
@@ -448,7 +451,8 @@ def test_switch_operator_hands_the_desk_over_without_a_restart(
     assert window.is_locked
     qtbot.mouseClick(window.lock_screen.switch_button, QtCore.Qt.MouseButton.LeftButton)
     assert not window.is_locked
-    assert window.session.user is not None and window.session.user.name == "sam"
+    assert window.session.user is not None
+    assert window.session.user.name == "sam"
     assert "sam (Corporation · dispatcher)" in window.header.identity.text()
     assert not window.actions_by_name["administration"].isVisible()  # sam is no administrator
     assert trail(qtbot, window) == [

@@ -167,10 +167,15 @@ class AuditFilterProxy(QtCore.QSortFilterProxyModel):
         return self._filter
 
     def set_audit_filter(self, wanted: AuditFilter) -> None:
-        if wanted is not self._filter:
+        if wanted is self._filter:
+            return
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
             self.beginFilterChange()
             self._filter = wanted
             self.endFilterChange()
+        else:
+            self._filter = wanted
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         if self._filter is AuditFilter.ALL:
