@@ -1,20 +1,35 @@
-"""Sync benchmark: the three figures of the sync issue, each against a baseline in the same run.
+"""Sync benchmark: the figures of the sync issue and of signed events (issue 12), each against a
+baseline in the same run.
 
     .venv/bin/python bench/sync_bench.py [--only latency|push|initial] [--events N] [--dir DIR]
 
-1. Latency: an entry logged at workstation A (IncidentService.add_log, then engine.kick())
-   until it is stored in workstation B's store (B's engine running, long-poll), over loopback
-   against a separate ``osc-console serve`` process on SQLite: p50/p95/max (target p95 < 1 s).
-2. Push throughput with 50 concurrent clients, each pushing batches of its own workstation's
-   chain over HTTP, per backend (SQLite file, one server process; PostgreSQL, two server
-   processes sharing the database, requests sent round-robin to the two ports): events/s,
-   its ratio to the backend's raw batched insert rate (the same rows, an equivalent plain
-   table, executemany in batches of the same size, one transaction per batch, no HTTP), and
-   p50/p99 push latency. Raw and HTTP runs interleaved over rounds; medians.
-3. Initial sync of 1,000,000 events into an empty workstation: SyncEngine.sync_once()
-   against a server process holding them, versus Store.apply_stream of the same events from
-   memory into another empty store (pages of the same size): seconds, events/s and ratio.
-   1,000,000 takes several minutes here; --events makes it smaller.
+Every event is signed by its author (Ed25519 over its content hash) with a key the server
+certified; the server checks each pushed event's signature, key, agency, workstation and the
+author's grant, and a pulling workstation checks every signature before applying a page.
+
+1. Latency: an entry logged at workstation A (IncidentService.add_log, signed, then
+   engine.kick()) until it is stored in workstation B's store (B's engine running, long-poll,
+   signatures verified), over loopback against a separate ``osc-console serve`` process on
+   SQLite: p50/p95/max (target p95 < 1 s). Both desks enrolled, both users signed in for real
+   (device proof, password, a new key certified by the server).
+2. Push throughput with 50 concurrent clients, each its own enrolled workstation and signed-in
+   user pushing batches of that workstation's chain (signed with that user's certified key)
+   over HTTP, per backend (SQLite file, one server process; PostgreSQL, two server processes
+   sharing the database, requests sent round-robin to the two ports): events/s and p50/p99
+   push latency with signature verification (``osc-console serve``) and without it (the same
+   command in a process of the bench's own with only the Ed25519 verify patched out:
+   signed_bench.py), and the backend's raw batched insert rate (the same rows, an equivalent
+   plain table, executemany in batches of the same size, one transaction per batch, no HTTP).
+   Raw, verified and unverified runs interleaved over rounds (a fresh database each); medians.
+   Desks, accounts, keys and grants are written into each database with the server's own
+   authority (its key file) before the server starts; the clients sign in for real.
+3. Initial sync of 1,000,000 signed events into an empty workstation: SyncEngine.sync_once()
+   against a server process holding them, with signature verification and (into another
+   empty workstation, same run) with the client's Ed25519 verify patched out; versus
+   Store.apply_stream of the same events from memory into another empty store (pages of the
+   same size, signatures verified): seconds, events/s and ratios. And the verification alone
+   (event_problems on 100,000 events) on one thread and on every core. 1,000,000 takes
+   several minutes here; --events makes it smaller.
 
 The machine is small and shared, so every ratio is against a baseline measured in the same run.
 Server processes are started with the interpreter running this script (``-m osc_console``).
@@ -30,6 +45,7 @@ import multiprocessing as mp
 import os
 import random
 import resource
+import secrets
 import socket
 import sqlite3
 import statistics
@@ -50,24 +66,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import psycopg
-from synthetic import sentence, synthetic_events
+from signed_bench import (
+    PASSWORD,
+    Desk,
+    Person,
+    prepare_server,
+    server_staff,
+    without_signature_check,
+)
+from synthetic import BenchStaff, sentence, synthetic_events
 
 from osc_console.models.agencies import Agency
 from osc_console.models.changes import ChangeSet
-from osc_console.models.events import Author, Event, canonical_json
+from osc_console.models.events import Event, canonical_json
+from osc_console.server.authority_file import load_authority
 from osc_console.server.backends import open_backend
 from osc_console.server.rules import Head
-from osc_console.server.service import SyncService
 from osc_console.server.storage import now_iso
+from osc_console.services.identity import WorkstationIdentity, register_operator
 from osc_console.services.incidents import IncidentService, Location, NewIncident
+from osc_console.signing.authority import Authority
+from osc_console.signing.directory import directory_of, event_problems
+from osc_console.signing.documents import KeyCertificate, proof_message
+from osc_console.signing.keys import SigningKey
+from osc_console.signing.vault import TEST_COST
 from osc_console.store.event_store import Store
+from osc_console.store.keyring import Keyring
 from osc_console.sync.client import HttpTransport
 from osc_console.sync.engine import SyncEngine
-from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, PROTOCOL_VERSION, PullPage
-from osc_console.sync.transport import LoginAnswer
+from osc_console.sync.protocol import (
+    DEFAULT_PULL_LIMIT,
+    PROTOCOL_VERSION,
+    LoginReply,
+    LoginRequest,
+    Proof,
+    PullPage,
+)
 
 HERE = Path(__file__).resolve().parent
-PASSWORD = "bench horse battery"
 PG_DSN = os.environ.get("OSC_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 # The server's event table, as a plain table (no triggers, no counter, no chains): the raw
@@ -83,13 +119,14 @@ CREATE TABLE raw_events (
     content_hash TEXT NOT NULL,
     body TEXT NOT NULL,
     received_at TEXT NOT NULL,
+    key_id TEXT,
     UNIQUE (realm, workstation, device_seq)
 );
 CREATE INDEX raw_events_realm_seq ON raw_events (realm, seq);
 """
 RAW_INSERT = (
     "INSERT INTO raw_events (seq, id, realm, workstation, device_seq, visibility, content_hash, "
-    "body, received_at) VALUES ({marks})"
+    "body, received_at, key_id) VALUES ({marks})"
 )
 
 
@@ -124,32 +161,43 @@ def compile_bytecode() -> None:
     )
 
 
-def add_users(db_url: str, folder: Path, *people: tuple[str, str]) -> None:
-    backend = open_backend(db_url, folder)
-    try:
-        service = SyncService(backend)
-        for name, agency in people:
-            service.add_user(name, agency, "dispatcher", PASSWORD)
-    finally:
-        backend.close()
+@dataclass(frozen=True)
+class Keys:
+    """The server's signing key file (every server process of the run loads it), and the
+    authority it holds: what certifies the benchmark's people."""
+
+    file: Path
+
+    @property
+    def authority(self) -> Authority:
+        return load_authority(self.file)
 
 
 class ServerProcess:
-    """``osc-console serve`` in its own process, on a free port of 127.0.0.1."""
+    """``osc-console serve`` in its own process, on a free port of 127.0.0.1; with
+    ``verify=False`` the same command run by signed_bench.py, with the event signature check
+    patched out."""
 
-    def __init__(self, db_url: str, log: Path) -> None:
+    def __init__(self, db_url: str, log: Path, keys: Keys, *, verify: bool = True) -> None:
         self.port = free_port()
         self.log = log.open("ab")
+        command = (
+            [sys.executable, "-m", "osc_console"]
+            if verify
+            else [sys.executable, str(HERE / "signed_bench.py")]
+        )
         self.proc = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "osc_console",
+                *command,
                 "serve",
                 "--port",
                 str(self.port),
                 "--db",
                 db_url,
+                "--data-dir",
+                str(keys.file.parent),
+                "--authority-key",
+                str(keys.file),
             ],
             stdout=self.log,
             stderr=self.log,
@@ -185,11 +233,15 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def servers(db_url: str, count: int, folder: Path, name: str) -> Iterator[list[ServerProcess]]:
+def servers(
+    db_url: str, count: int, folder: Path, name: str, keys: Keys, *, verify: bool = True
+) -> Iterator[list[ServerProcess]]:
     started: list[ServerProcess] = []
     try:
         for i in range(count):
-            started.append(ServerProcess(db_url, folder / f"{name}-server-{i}.log"))
+            started.append(
+                ServerProcess(db_url, folder / f"{name}-server-{i}.log", keys, verify=verify)
+            )
         yield started
     finally:
         for server in started:
@@ -220,24 +272,51 @@ def server_row(seq: int, event: Event, received_at: str) -> tuple[Any, ...]:
         event.device_seq,
         event.visibility,
         event.content_hash,
-        canonical_json(event.to_wire()),
+        canonical_json(event.to_wire()),  # the wire JSON, key_id and sig included
         received_at,
+        event.key_id,
     )
 
 
-def chain_events(workstation: str, count: int, seed: int) -> list[Event]:
-    """One workstation's chain: incidents opened, assigned and logged, all by that desk."""
+def chain_events(workstation: str, count: int, seed: int, staff: BenchStaff) -> list[Event]:
+    """One workstation's chain: incidents opened, assigned and logged, all by that desk's
+    dispatcher (``operator <desk>``), signed with their key."""
     start = datetime.now(UTC) - timedelta(days=1)
-    made = synthetic_events(count // 12 + 1, 10, seed=seed, start=start, workstations=[workstation])
+    made = synthetic_events(
+        count // 12 + 1, 10, seed=seed, start=start, workstations=[workstation], staff=staff
+    )
     return list(islice(made, count))
+
+
+def sign_in(
+    transport: HttpTransport, identity: WorkstationIdentity, user: str
+) -> tuple[LoginReply, float]:
+    """A real sign-in at an enrolled desk, as the console's sign-in screen makes it (device
+    proof, password, a new key at a first sign-in); returns the answer and the seconds."""
+    start = time.perf_counter()
+    reply = transport.login(identity.login_request(user, PASSWORD, "live"))
+    identity.accepted(reply, PASSWORD)
+    return reply, time.perf_counter() - start
 
 
 # ---- 1. latency ------------------------------------------------------------------------------
 
 
-def bench_latency(folder: Path, entries: int, gap: float) -> None:
+def bench_latency(folder: Path, keys: Keys, entries: int, gap: float) -> None:
     db = f"sqlite:///{folder / 'latency-server.db'}"
-    add_users(db, folder, ("alice", "police"), ("bob", "corporation"))
+    # Two desks, each with its own device key (in its keyring), enrolled by an administrator.
+    desk_a = WorkstationIdentity(Keyring(folder / "latency-a.keys.db"), "CR1")
+    desk_b = WorkstationIdentity(Keyring(folder / "latency-b.keys.db"), "CC1")
+    prepare_server(
+        db,
+        folder,
+        keys.authority,
+        desks=[
+            Desk("CR1", Agency.POLICE, desk_a.device_key.public_key),
+            Desk("CC1", Agency.CORPORATION, desk_b.device_key.public_key),
+        ],
+        people=[Person("alice", Agency.POLICE), Person("bob", Agency.CORPORATION)],
+    )
     a_path, b_path = folder / "latency-a.db", folder / "latency-b.db"
     Store.open(b_path).close()
     seen: dict[str, float] = {}
@@ -256,20 +335,28 @@ def bench_latency(folder: Path, entries: int, gap: float) -> None:
                 raise TimeoutError(f"{event_id} did not reach workstation B in {timeout} s")
             return seen[event_id]
 
-    with servers(db, 1, folder, "latency") as (server,):
+    with servers(db, 1, folder, "latency", keys) as (server,):
         store_a = Store.open(a_path)
-        desk = IncidentService(store_a, Author("Operator CR1", Agency.POLICE, "CR1"))
+        transport_a, transport_b = HttpTransport(server.url), HttpTransport(server.url)
+        # Signed in at each desk as the console does it (a first sign-in: a new key each,
+        # certified by the server); A's store can then check what alice signs.
+        reply_a, signin_a = sign_in(transport_a, desk_a, "alice")
+        reply_b, signin_b = sign_in(transport_b, desk_b, "bob")
+        operator = desk_a.operator(reply_a)
+        register_operator(store_a, operator, desk_a)
+        desk = IncidentService(store_a, operator.author("live"))
         engine_a = SyncEngine(
-            lambda: Store.open(a_path), HttpTransport(server.url), workstation="CR1"
+            lambda: Store.open(a_path), transport_a, workstation="CR1", identity=desk_a
         )
         engine_b = SyncEngine(
             lambda: Store.open(b_path),
-            HttpTransport(server.url),
+            transport_b,
             workstation="CC1",
             on_changes=on_changes,
+            identity=desk_b,
         )
-        engine_a.sign_in("alice", PASSWORD)
-        engine_b.sign_in("bob", PASSWORD)
+        engine_a.adopt(reply_a)
+        engine_b.adopt(reply_b)
         engine_a.start()
         engine_b.start()
         try:
@@ -303,13 +390,16 @@ def bench_latency(folder: Path, entries: int, gap: float) -> None:
             engine_b.stop()
             store_a.close()
     print(
-        f"1. entry logged at A (police, add_log + kick) to stored at B (corporation, long-poll "
-        f"{engine_b.long_poll:.0f} s), one `osc-console serve` process on SQLite, loopback, "
+        f"1. entry logged at A (police, add_log signed by alice's certified key + kick) to "
+        f"stored at B (corporation, long-poll {engine_b.long_poll:.0f} s, signature verified "
+        f"at the server and at B), one `osc-console serve` process on SQLite, loopback, "
         f"{entries} entries one at a time with 0-{gap * 1000:.0f} ms random pauses: "
         f"p50 {statistics.median(latencies) * 1000:.1f} ms, "
         f"p95 {percentile(latencies, 95) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms "
-        f"(target p95 < 1000 ms); of which add_log at A p50 "
-        f"{statistics.median(local) * 1000:.1f} ms; server CPU {server_cpu:.1f} s"
+        f"(target p95 < 1000 ms); of which add_log at A (sealed, signed, stored) p50 "
+        f"{statistics.median(local) * 1000:.1f} ms; server CPU {server_cpu:.1f} s "
+        f"(both desks enrolled; real sign-ins, before the clock: A {signin_a:.2f} s, "
+        f"B {signin_b:.2f} s)"
     )
 
 
@@ -319,8 +409,31 @@ def bench_latency(folder: Path, entries: int, gap: float) -> None:
 @dataclass(frozen=True)
 class ClientLoad:
     workstation: str
+    user: str  # signed in at that workstation; the events are signed with their key
+    device_seed: bytes  # the workstation's device key, for its sign-in proof
     bodies: list[bytes]  # one push request body per batch, serialised before the clock starts
     events: int
+
+
+def _client_login(http: httpx.Client, url: str, load: ClientLoad) -> str:
+    """A real sign-in of ``load.user`` at its desk (device proof, password); its key is the
+    one certified in the database already, so no new key is made. Told to wait (the
+    server's password gate, with 50 at once), it waits and tries again."""
+    device = SigningKey.from_seed(load.device_seed)
+    for _ in range(100):
+        nonce, at = secrets.token_urlsafe(24), now_iso()
+        proof = Proof(
+            nonce, at, device.sign(proof_message(load.user, load.workstation, "live", nonce, at))
+        )
+        request = LoginRequest(load.user, PASSWORD, load.workstation, "live", proof)
+        answer = http.post(f"{url}/v1/auth/login", json=request.to_wire())
+        if answer.status_code == 429:
+            time.sleep(random.uniform(0.05, 0.5))
+            continue
+        if answer.status_code != 200:
+            raise RuntimeError(f"sign-in at {load.workstation}: {answer.text[:300]}")
+        return str(answer.json()["token"])
+    raise RuntimeError(f"sign-in at {load.workstation}: the server stayed busy")
 
 
 def _push_client(
@@ -331,15 +444,12 @@ def _push_client(
     out: dict[str, Any],
 ) -> None:
     with httpx.Client(timeout=httpx.Timeout(300.0)) as http:
-        answer = http.post(
-            f"{urls[index % len(urls)]}/v1/auth/login",
-            json={"user": "bench", "password": PASSWORD, "workstation": load.workstation},
-        )
-        answer.raise_for_status()
-        headers = {
-            "Authorization": f"Bearer {answer.json()['token']}",
-            "Content-Type": "application/json",
-        }
+        try:
+            token = _client_login(http, urls[index % len(urls)], load)
+        except Exception as exc:
+            out["problems"] = [str(exc)]
+            raise
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         out["ready"] = True
         go.wait()
         latencies: list[float] = []
@@ -407,6 +517,10 @@ class PushRun:
     latencies: list[float]
     server_cpu: float
     client_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
 
 
 class PushClients:
@@ -481,7 +595,7 @@ def raw_sqlite(path: Path, batches: list[list[tuple[Any, ...]]]) -> float:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")  # as the server's connections
     conn.executescript(RAW_TABLE.format(BIG="INTEGER"))
-    sql = RAW_INSERT.format(marks=",".join("?" * 9))
+    sql = RAW_INSERT.format(marks=",".join("?" * 10))
     start = time.perf_counter()
     for rows in batches:
         conn.execute("BEGIN")
@@ -495,7 +609,7 @@ def raw_sqlite(path: Path, batches: list[list[tuple[Any, ...]]]) -> float:
 def raw_postgres(dsn: str, batches: list[list[tuple[Any, ...]]]) -> float:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(RAW_TABLE.format(BIG="BIGINT"))
-        sql = RAW_INSERT.format(marks=",".join(["%s"] * 9))
+        sql = RAW_INSERT.format(marks=",".join(["%s"] * 10))
         start = time.perf_counter()
         for rows in batches:
             with conn.transaction(), conn.cursor() as cur:
@@ -503,14 +617,55 @@ def raw_postgres(dsn: str, batches: list[list[tuple[Any, ...]]]) -> float:
         return time.perf_counter() - start
 
 
+@dataclass(frozen=True)
+class PushSetUp:
+    """What every server database of figure 2 holds before its server starts."""
+
+    keys: Keys
+    desks: list[Desk]
+    people: list[Person]
+    certificates: list[KeyCertificate]
+
+    def prepare(self, db_url: str, folder: Path) -> None:
+        prepare_server(
+            db_url,
+            folder,
+            self.keys.authority,
+            desks=self.desks,
+            people=self.people,
+            certificates=self.certificates,
+        )
+
+
 def bench_push(
-    folder: Path, *, clients: int, per_client: int, batch: int, rounds: int, processes: int
+    folder: Path,
+    keys: Keys,
+    *,
+    clients: int,
+    per_client: int,
+    batch: int,
+    rounds: int,
+    processes: int,
 ) -> None:
     made = time.perf_counter()
-    chains = [chain_events(f"PB{i + 1:02d}", per_client, seed=i) for i in range(clients)]
+    staff = server_staff(keys.authority)
+    codes = [f"PB{i + 1:02d}" for i in range(clients)]
+    chains = [chain_events(code, per_client, i, staff) for i, code in enumerate(codes)]
+    devices = [SigningKey.generate() for _ in codes]
+    set_up = PushSetUp(
+        keys,
+        [Desk(code, Agency.POLICE, d.public_key) for code, d in zip(codes, devices, strict=True)],
+        [
+            Person(events[0].actor, Agency.POLICE, desks=(code,))
+            for code, events in zip(codes, chains, strict=True)
+        ],
+        staff.certificates,
+    )
     loads = [
         ClientLoad(
-            events[0].workstation,
+            code,
+            events[0].actor,
+            device.seed,
             [
                 json.dumps(
                     {
@@ -524,13 +679,14 @@ def bench_push(
             ],
             len(events),
         )
-        for events in chains
+        for code, device, events in zip(codes, devices, chains, strict=True)
     ]
     raw_rows = _raw_batches(chains, batch)
     total = clients * per_client
     print(
-        f"   ({total:,} events for {clients} workstation chains made in "
-        f"{time.perf_counter() - made:.0f} s; {processes} client processes)"
+        f"   ({total:,} signed events for {clients} workstation chains (one signed-in user "
+        f"each, key certified by the server) made in {time.perf_counter() - made:.0f} s; "
+        f"{processes} client processes)"
     )
     del chains
     pool = PushClients(loads, processes)
@@ -539,6 +695,7 @@ def bench_push(
             _push_backend(
                 folder,
                 backend,
+                set_up=set_up,
                 pool=pool,
                 raw_rows=raw_rows,
                 total=total,
@@ -550,10 +707,26 @@ def bench_push(
         pool.close()
 
 
+def _push_http(
+    folder: Path, backend: str, set_up: PushSetUp, pool: PushClients, name: str, *, verify: bool
+) -> PushRun:
+    """One timed push of every client's batches into a fresh database."""
+    if backend == "sqlite":
+        db = f"sqlite:///{folder / f'{name}.db'}"
+        set_up.prepare(db, folder)
+        with servers(db, 1, folder, name, set_up.keys, verify=verify) as procs:
+            return pool.run([p.url for p in procs], procs)
+    with pg_schema(PG_DSN) as dsn:
+        set_up.prepare(dsn, folder)
+        with servers(dsn, 2, folder, name, set_up.keys, verify=verify) as procs:
+            return pool.run([p.url for p in procs], procs)
+
+
 def _push_backend(
     folder: Path,
     backend: str,
     *,
+    set_up: PushSetUp,
     pool: PushClients,
     raw_rows: list[list[tuple[Any, ...]]],
     total: int,
@@ -562,46 +735,68 @@ def _push_backend(
     rounds: int,
 ) -> None:
     raw_times: list[float] = []
-    runs: list[PushRun] = []
+    runs: dict[bool, list[PushRun]] = {True: [], False: []}
+    short = "sqlite" if backend == "sqlite" else "pg"
     for round_ in range(rounds):
         if backend == "sqlite":
             raw_times.append(raw_sqlite(folder / f"push-raw-{round_}.db", raw_rows))
-            db = f"sqlite:///{folder / f'push-server-{round_}.db'}"
-            add_users(db, folder, ("bench", "police"))
-            with servers(db, 1, folder, f"push-sqlite-{round_}") as procs:
-                runs.append(pool.run([p.url for p in procs], procs))
         else:
             with pg_schema(PG_DSN) as dsn:
                 raw_times.append(raw_postgres(dsn, raw_rows))
-            with pg_schema(PG_DSN) as dsn:
-                add_users(dsn, folder, ("bench", "police"))
-                with servers(dsn, 2, folder, f"push-pg-{round_}") as procs:
-                    runs.append(pool.run([p.url for p in procs], procs))
-        run = runs[-1]
+        # Which goes first alternates from round to round.
+        for verify in (True, False) if round_ % 2 == 0 else (False, True):
+            label = "verified" if verify else "unverified"
+            runs[verify].append(
+                _push_http(
+                    folder,
+                    backend,
+                    set_up,
+                    pool,
+                    f"push-{short}-{label}-{round_}",
+                    verify=verify,
+                )
+            )
+        on, off = runs[True][-1], runs[False][-1]
         print(
             f"   {backend} round {round_ + 1}: raw {total / raw_times[-1]:,.0f} events/s; "
-            f"HTTP {run.events / run.seconds:,.0f} events/s "
-            f"(p99 push {percentile(run.latencies, 99) * 1000:.0f} ms; server CPU "
-            f"{run.server_cpu:.1f} s, client CPU {run.client_cpu:.1f} s in {run.seconds:.1f} s)",
+            f"HTTP with verification {on.rate:,.0f} events/s (p99 push "
+            f"{percentile(on.latencies, 99) * 1000:.0f} ms; server CPU {on.server_cpu:.1f} s, "
+            f"client CPU {on.client_cpu:.1f} s in {on.seconds:.1f} s), without "
+            f"{off.rate:,.0f} events/s (p99 push {percentile(off.latencies, 99) * 1000:.0f} ms; "
+            f"server CPU {off.server_cpu:.1f} s, client CPU {off.client_cpu:.1f} s in "
+            f"{off.seconds:.1f} s)",
             flush=True,
         )
     raw_rate = total / statistics.median(raw_times)
-    rates = [r.events / r.seconds for r in runs]
-    rate = statistics.median(rates)
-    latencies = [x for r in runs for x in r.latencies]
+    rate = {v: statistics.median(r.rate for r in runs[v]) for v in runs}
+    latencies = {v: [x for r in runs[v] for x in r.latencies] for v in runs}
+    cpu_per_event = {
+        v: statistics.median(r.server_cpu / r.events for r in runs[v]) * 1e6 for v in runs
+    }
     where = (
-        "one `osc-console serve` process, SQLite file (WAL, synchronous=FULL)"
+        "one server process, SQLite file (WAL, synchronous=FULL)"
         if backend == "sqlite"
-        else "two `osc-console serve` processes on one PostgreSQL database, round-robin"
+        else "two server processes on one PostgreSQL database, round-robin"
     )
+
+    def figures(verify: bool) -> str:
+        return (
+            f"{rate[verify]:,.0f} events/s, push latency p50 "
+            f"{statistics.median(latencies[verify]) * 1000:.0f} ms, p99 "
+            f"{percentile(latencies[verify], 99) * 1000:.0f} ms, server CPU "
+            f"{cpu_per_event[verify]:.0f} µs/event"
+        )
+
     print(
-        f"2. push throughput, {backend}: {clients} concurrent clients, {total:,} events per "
-        f"round in batches of {batch}, {where}, {len(runs)} rounds (medians): "
-        f"{rate:,.0f} events/s over HTTP vs raw batched insert {raw_rate:,.0f} events/s "
-        f"(executemany, {batch} rows per transaction, same rows and table shape); "
-        f"ratio {rate / raw_rate:.3f}; push latency p50 "
-        f"{statistics.median(latencies) * 1000:.0f} ms, p99 "
-        f"{percentile(latencies, 99) * 1000:.0f} ms (over {len(latencies):,} pushes)",
+        f"2. push throughput, {backend}: {clients} concurrent clients (each its own enrolled "
+        f"workstation and signed-in user), {total:,} signed events per round in batches of "
+        f"{batch}, {where}, {rounds} rounds (medians; {len(latencies[True]):,} pushes each "
+        f"way): WITH signature verification (`osc-console serve`) {figures(True)}; WITHOUT "
+        f"(the same command with only the Ed25519 verify patched out) {figures(False)}; "
+        f"with/without {rate[True] / rate[False]:.3f}; raw batched insert {raw_rate:,.0f} "
+        f"events/s (executemany, {batch} rows per transaction, same rows and table shape): "
+        f"ratio with verification {rate[True] / raw_rate:.3f}, without "
+        f"{rate[False] / raw_rate:.3f}",
         flush=True,
     )
 
@@ -613,15 +808,7 @@ class TimedTransport(HttpTransport):
     """The HTTP transport, counting the time spent in pulls (server, wire, JSON, envelopes)."""
 
     pull_seconds = 0.0
-    login_seconds = 0.0
     pages = 0
-
-    def login(self, user: str, password: str, workstation: str, realm: str) -> LoginAnswer:
-        start = time.perf_counter()
-        try:
-            return super().login(user, password, workstation, realm)
-        finally:
-            self.login_seconds += time.perf_counter() - start
 
     def pull(self, token: str, realm: str, after: int, limit: int, wait: float) -> PullPage:
         start = time.perf_counter()
@@ -632,7 +819,16 @@ class TimedTransport(HttpTransport):
             self.pages += 1
 
 
-def load_server(db_url: str, folder: Path, events: list[Event], batch: int = 5000) -> float:
+def load_server(
+    db_url: str,
+    folder: Path,
+    keys: Keys,
+    events: list[Event],
+    *,
+    certificates: list[KeyCertificate],
+    readers: list[Desk],
+    batch: int = 5000,
+) -> float:
     """Store the events on the server in the order they were made, without HTTP.
 
     Through the backend's own write transaction (seqs from the counter, chain heads saved), not
@@ -642,11 +838,21 @@ def load_server(db_url: str, folder: Path, events: list[Event], batch: int = 500
     page (Store._project's events_of path: a quarter of the sync's time at 30,000 events).
     Live pushes are small batches from one workstation each, so seq order is close to clock
     order; this keeps it exactly so, and Store.apply_stream gets the events in the same order.
+
+    The authors' keys are registered (certified by the server's authority), so a pull hands
+    out their certificates; the readers' desks are enrolled and ``reader`` has an account.
     """
-    backend = open_backend(db_url, folder)
     start = time.perf_counter()
+    prepare_server(
+        db_url,
+        folder,
+        keys.authority,
+        desks=readers,
+        people=[Person("reader", Agency.POLICE)],
+        certificates=certificates,
+    )
+    backend = open_backend(db_url, folder)
     try:
-        SyncService(backend).add_user("reader", "police", "dispatcher", PASSWORD)
         for first in range(0, len(events), batch):
             chunk = events[first : first + batch]
             received_at = now_iso()
@@ -664,18 +870,96 @@ def load_server(db_url: str, folder: Path, events: list[Event], batch: int = 500
         backend.close()
 
 
-def bench_initial(folder: Path, count: int, page: int) -> None:
+@dataclass
+class FirstSync:
+    seconds: float
+    pull_seconds: float
+    pages: int
+    sign_in_seconds: float
+    server_cpu: float
+
+
+def first_sync(
+    server: ServerProcess, path: Path, identity: WorkstationIdentity, count: int, page: int
+) -> FirstSync:
+    """An empty workstation's first sync: signed in first (as the console does, before its
+    engine starts), then one SyncEngine.sync_once, timed."""
+    Store.open(path).close()
+    transport = TimedTransport(server.url, timeout=120.0)
+    reply, sign_in_s = sign_in(transport, identity, "reader")
+    engine = SyncEngine(
+        lambda: Store.open(path),
+        transport,
+        workstation=identity.code,
+        pull_limit=page,
+        identity=identity,
+    )
+    engine.adopt(reply)
+    cpu_before = server.cpu()
+    start = time.perf_counter()
+    result = engine.sync_once()
+    seconds = time.perf_counter() - start
+    server_cpu = server.cpu() - cpu_before
+    transport.close()
+    store = Store.open(path)
+    held, refused = store.event_count(), len(store.refused_events())
+    store.close()
+    if result.pulled != count or held != count or refused:
+        raise RuntimeError(
+            f"the sync pulled {result.pulled} and holds {held} of {count}; {refused} refused"
+        )
+    return FirstSync(seconds, transport.pull_seconds, transport.pages, sign_in_s, server_cpu)
+
+
+def verification_rate(events: list[Event], staff: BenchStaff, workers: int) -> float:
+    """Events/s of signature checks alone (event_problems, as a pulled page is checked)."""
+    directory = directory_of(
+        {staff.authority.key_id: staff.authority.public_key}, staff.certificates
+    )
+    start = time.perf_counter()
+    problems = event_problems(events, directory, workers=workers)
+    seconds = time.perf_counter() - start
+    if any(problems):
+        raise RuntimeError(f"a signature did not verify: {next(p for p in problems if p)}")
+    return len(events) / seconds
+
+
+def bench_initial(folder: Path, keys: Keys, count: int, page: int) -> None:
+    staff = server_staff(keys.authority)
     made = time.perf_counter()
-    events = list(islice(synthetic_events(count // 12 + 1, 10, seed=13, closed_share=0.9), count))
+    events = list(
+        islice(synthetic_events(count // 12 + 1, 10, seed=13, closed_share=0.9, staff=staff), count)
+    )
     made_s = time.perf_counter() - made
     db = f"sqlite:///{folder / f'initial-server-{count}.db'}"
-    loaded_s = load_server(db, folder, events)
+    # Two empty workstations of the same room: one syncs with verification, one without.
+    desks = {
+        code: WorkstationIdentity(
+            Keyring(folder / f"initial-{code}.keys.db"), code, kdf_cost=TEST_COST
+        )
+        for code in ("CR8", "CR9")
+    }
+    loaded_s = load_server(
+        db,
+        folder,
+        keys,
+        events,
+        certificates=staff.certificates,
+        readers=[Desk(code, Agency.POLICE, d.device_key.public_key) for code, d in desks.items()],
+    )
     print(
-        f"   ({count:,} events made in {made_s:.0f} s, stored on the server in {loaded_s:.0f} s)",
+        f"   ({count:,} events made and signed in {made_s:.0f} s, stored on the server in "
+        f"{loaded_s:.0f} s)",
         flush=True,
     )
 
-    raw_store = Store.open(folder / "initial-raw.db")
+    cpus = os.cpu_count() or 1
+    sample = events[: min(100_000, count)]
+    rate_one = verification_rate(sample, staff, 1)
+    rate_all = verification_rate(sample, staff, cpus)
+    del sample
+
+    raw_store = staff.enrol(Store.open(folder / "initial-raw.db"))
     start = time.perf_counter()
     result = raw_store.apply_stream(events[i : i + page] for i in range(0, len(events), page))
     raw_s = time.perf_counter() - start
@@ -685,33 +969,44 @@ def bench_initial(folder: Path, count: int, page: int) -> None:
     del events, result
     gc.collect()
 
-    path = folder / "initial-sync.db"
-    Store.open(path).close()
-    with servers(db, 1, folder, "initial") as (server,):
-        transport = TimedTransport(server.url, timeout=120.0)
-        engine = SyncEngine(lambda: Store.open(path), transport, workstation="CR9", pull_limit=page)
-        engine.sign_in("reader", PASSWORD)
-        cpu_before = server.cpu()
-        start = time.perf_counter()
-        round_result = engine.sync_once()
-        sync_s = time.perf_counter() - start
-        server_cpu = server.cpu() - cpu_before
-    store = Store.open(path)
-    held = store.event_count()
-    store.close()
-    if round_result.pulled != count or held != count:
-        raise RuntimeError(f"the sync pulled {round_result.pulled} and holds {held} of {count}")
-    raw_rate, sync_rate = count / raw_s, count / sync_s
+    with servers(db, 1, folder, "initial", keys) as (server,):
+        on = first_sync(server, folder / "initial-sync.db", desks["CR9"], count, page)
+        gc.collect()
+        with without_signature_check():
+            off = first_sync(
+                server, folder / "initial-sync-unverified.db", desks["CR8"], count, page
+            )
+    for desk in desks.values():
+        desk.keyring.close()
+    raw_rate, on_rate, off_rate = count / raw_s, count / on.seconds, count / off.seconds
+
+    def parts(run: FirstSync) -> str:
+        return (
+            f"{run.pull_seconds:.1f} s in {run.pages} pulls (server, wire, JSON, envelopes; "
+            f"server CPU {run.server_cpu:.1f} s), "
+            f"{run.seconds - run.pull_seconds:.1f} s checking and applying to the store"
+        )
+
     print(
-        f"3. initial sync of {count:,} events into an empty workstation (SyncEngine.sync_once, "
-        f"pages of {page}, one `osc-console serve` process on SQLite): {sync_s:.1f} s, "
-        f"{sync_rate:,.0f} events/s; Store.apply_stream of the same events from memory, "
-        f"pages of {page}: {raw_s:.1f} s, {raw_rate:,.0f} events/s; "
-        f"ratio {sync_rate / raw_rate:.2f} (one run each). Of the sync: "
-        f"{transport.pull_seconds:.1f} s in {transport.pages} pulls "
-        f"(server, wire, JSON, envelopes; server CPU {server_cpu:.1f} s), "
-        f"{transport.login_seconds:.1f} s signing in, "
-        f"{sync_s - transport.pull_seconds - transport.login_seconds:.1f} s applying to the store"
+        f"3. initial sync of {count:,} signed events into an empty workstation "
+        f"(SyncEngine.sync_once, pages of {page}, one `osc-console serve` process on SQLite, "
+        f"signed in before the clock): WITH signature verification {on.seconds:.1f} s, "
+        f"{on_rate:,.0f} events/s; WITHOUT (the same sync into another empty workstation, "
+        f"this process's Ed25519 verify patched out) {off.seconds:.1f} s, {off_rate:,.0f} "
+        f"events/s; with/without time ratio {on.seconds / off.seconds:.2f} "
+        f"(throughput {on_rate / off_rate:.2f}); Store.apply_stream of the same events from "
+        f"memory, pages of {page}, signatures verified: {raw_s:.1f} s, {raw_rate:,.0f} "
+        f"events/s; sync with verification / apply_stream {on_rate / raw_rate:.2f} (one run "
+        f"each). Of the sync with verification: {parts(on)}; without: {parts(off)}."
+    )
+    print(
+        f"   signature verification alone (event_problems on {min(100_000, count):,} of "
+        f"these events, Ed25519 via cryptography, which releases the GIL): 1 thread "
+        f"{rate_one:,.0f} events/s, {cpus} threads (os.cpu_count()) {rate_all:,.0f} events/s "
+        f"(x{rate_all / rate_one:.2f}); at that rate verifying {count:,} events takes "
+        f"{count / rate_all:.1f} s of the sync. It runs on the sync engine's thread (never the "
+        f"UI thread), each pulled page spread over min(8, cores) threads, so it scales with "
+        f"the cores up to 8."
     )
 
 
@@ -732,11 +1027,16 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"benchmark folder: {folder}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
     compile_bytecode()
+    # The server's signing key: every server process of the run loads this file, and the
+    # benchmark certifies its people with it.
+    keys = Keys(folder / "server-authority.key")
+    load_authority(keys.file)  # made now, before any server process could race to make it
     if args.only in (None, "latency"):
-        bench_latency(folder, args.entries, args.gap)
+        bench_latency(folder, keys, args.entries, args.gap)
     if args.only in (None, "push"):
         bench_push(
             folder,
+            keys,
             clients=args.clients,
             per_client=args.per_client,
             batch=args.batch,
@@ -744,7 +1044,7 @@ def main() -> None:
             processes=args.client_processes,
         )
     if args.only in (None, "initial"):
-        bench_initial(folder, args.events, DEFAULT_PULL_LIMIT)
+        bench_initial(folder, keys, args.events, DEFAULT_PULL_LIMIT)
 
 
 if __name__ == "__main__":

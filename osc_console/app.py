@@ -228,7 +228,7 @@ def _run(
             from osc_console.services.demo import DemoSpec, seed_store
 
             seed_store(store, DemoSpec(realm=realm))
-    demo_accounts = _demo_accounts(door) if args.demo else ()
+    demo_accounts = make_demo_accounts(door) if args.demo else ()
 
     from osc_console.ui.qt import QtCore, QtWidgets
 
@@ -345,7 +345,7 @@ def _record_failure(console: Console, realm: str, user: str, reason: str) -> Non
     console.identity_worker.submit(write)
 
 
-def _demo_accounts(door: WorkstationDoor) -> tuple[tuple[str, str], ...]:
+def make_demo_accounts(door: WorkstationDoor) -> tuple[tuple[str, str], ...]:
     """``--demo`` on a standalone workstation with no accounts: accounts for each role,
     sharing one password the sign-in screen shows."""
     local = door.local

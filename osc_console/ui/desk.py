@@ -52,7 +52,8 @@ class DeskGuard(QtCore.QObject):
         ask_sign_in: Callable[[QtWidgets.QWidget, str], Operator | None] | None = None,
         parent: QtCore.QObject | None = None,
     ) -> None:
-        super().__init__(parent)
+        # Owned by the application (whose events it watches), so it goes with it at exit.
+        super().__init__(parent or QtCore.QCoreApplication.instance())
         self.door = door
         self.worker = worker  # identity work (unsealing keys) off the UI thread
         self.window: MainWindow | None = None

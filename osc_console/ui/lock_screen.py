@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from osc_console.ui.dialogs.fields import muted, set_role
 from osc_console.ui.qt import QtCore, QtWidgets
+from osc_console.ui.theme import current_palette
 
 
 class LockScreen(QtWidgets.QWidget):
@@ -22,15 +23,20 @@ class LockScreen(QtWidgets.QWidget):
         outer = QtWidgets.QVBoxLayout(self)
         outer.addStretch(2)
         box = QtWidgets.QFrame()
-        box.setMaximumWidth(520)
+        box.setObjectName("lockBox")
+        box.setMaximumWidth(560)
+        palette = current_palette()
+        box.setStyleSheet(
+            f"QFrame#lockBox {{ border: 1px solid {palette.muted}; border-radius: 6px; "
+            f"background: {palette.alt_base}; }} QFrame#lockBox QLabel {{ background: "
+            "transparent; }"
+        )
         column = QtWidgets.QVBoxLayout(box)
-        column.setSpacing(10)
-        self.title = QtWidgets.QLabel("🔒 Console locked")
+        column.setContentsMargins(24, 20, 24, 20)
+        column.setSpacing(12)
+        self.title = QtWidgets.QLabel("Console locked")
         self.title.setAccessibleName("Console locked")
-        font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.8)
-        font.setBold(True)
-        self.title.setFont(font)
+        self.title.setStyleSheet("font-size: 20pt; font-weight: 600;")
         column.addWidget(self.title)
         self.who = QtWidgets.QLabel()
         self.who.setAccessibleName("Who locked it")

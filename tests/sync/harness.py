@@ -268,6 +268,7 @@ def make_workstation(
         backoff=Backoff(base=0.01, cap=0.05),
         long_poll=1.0,
         identity=identity,
+        certificates=identity.keyring.break_glass_keys,
     )
     engine.sign_in(name, PASSWORD)
     return Workstation(

@@ -4,6 +4,7 @@ workstation's would be after sync) follows it: codeword, messages, and the stop.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import shiboken6
 from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
 
+from osc_console.app import Console, SyncOptions
 from osc_console.models.agencies import Agency
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Author
@@ -23,6 +25,8 @@ from osc_console.models.users import Role, User
 from osc_console.paths import store_path
 from osc_console.services.exercise import ExerciseRun, RunState, status_of
 from osc_console.services.incidents import IncidentService
+from osc_console.services.workstation import open_door
+from osc_console.signing.vault import TEST_COST
 from osc_console.store.event_store import Store
 from osc_console.ui.exercise.control_panel import SPEEDS, ExerciseControlPanel
 from osc_console.ui.exercise.inject_model import InjectColumn
@@ -32,12 +36,20 @@ from osc_console.ui.main_window import MainWindow
 from osc_console.ui.qt import QtCore
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.shifts.view import ShiftLogWindow
+from osc_console.ui.tasks import DbWorker
+from tests.signing import AUTHORITY, now_iso, signed
 from tests.ui.conftest import make_session, wait_idle
 
 REALM = "exercise:city-flood"
 PLANNER = User("Ana Planner", Agency.CORPORATION, Role.PLANNER)
 PLAYER = User("PC Jane Smith", Agency.POLICE, Role.DISPATCHER)
 LEFT = QtCore.Qt.MouseButton.LeftButton
+PASSWORD = "a long enough password"
+
+
+def exercise_control(store: Store, agency: Agency = Agency.CORPORATION) -> Author:
+    """Exercise control's planner (Ana at EXCON), signed and known to ``store``."""
+    return signed(store, Author("Ana", agency, "EXCON"), role="planner")
 
 
 @pytest.fixture
@@ -58,6 +70,24 @@ def open_session(tmp_path: Path, sessions: list[ConsoleSession]) -> Callable[...
         return session
 
     return build
+
+
+@pytest.fixture
+def make_console(tmp_path: Path) -> Iterator[Callable[..., Console]]:
+    """The composition root of workstation CR1 with its data in ``tmp_path`` (a server's
+    address or none), which builds each realm's window as the running console does."""
+    made: list[Console] = []
+
+    def build(settings: QtCore.QSettings, server: str | None = None) -> Console:
+        door = open_door(tmp_path, "CR1", server, kdf_cost=TEST_COST)
+        console = Console(door, tmp_path, "CR1", settings, DbWorker(), SyncOptions(server=server))
+        made.append(console)
+        return console
+
+    yield build
+    for console in made:
+        console.identity_worker.shutdown()
+        console.door.close()
 
 
 def open_window(
@@ -311,13 +341,14 @@ def new_window_alive(window: MainWindow) -> bool:
 
 
 def test_joining_a_finished_exercise_says_so_and_switching_opens_its_window(
-    qtbot: QtBot, tmp_path: Path, open_session: Callable[..., ConsoleSession]
+    qtbot: QtBot,
+    tmp_path: Path,
+    open_session: Callable[..., ConsoleSession],
+    make_console: Callable[..., Console],
 ) -> None:
     # An exercise that has ended, held in the data folder.
     with Store.open(store_path(tmp_path, REALM), REALM) as store:
-        run = ExerciseRun(
-            store, load_shipped("city-flood"), Author("Ana", Agency.CORPORATION, "EXCON")
-        )
+        run = ExerciseRun(store, load_shipped("city-flood"), exercise_control(store))
         run.start()
         run.stop("ENDEX")
     live = open_session(PLAYER, realm="live")
@@ -336,7 +367,10 @@ def test_joining_a_finished_exercise_says_so_and_switching_opens_its_window(
     assert not dialog.ok.isEnabled()
     dialog.choose(REALM)
 
-    switcher = RealmSwitcher(window.settings)
+    console = make_console(window.settings)
+    operator = live.operator
+    assert operator is not None
+    switcher = RealmSwitcher(lambda realm: console.open_window(realm, operator))
     switcher.adopt(window)
     with qtbot.waitSignal(switcher.switched, timeout=5000) as switched:
         dialog.accept()
@@ -368,7 +402,7 @@ def test_shift_log_exports_made_in_an_exercise_carry_the_codeword(
 
     scenario = parse_scenario(text, "trident.toml")
     session = open_session(User("Insp. Ray Ellis", Agency.POLICE, Role.DUTY_MANAGER))
-    run = ExerciseRun(session.store, scenario, Author("Ana", Agency.CORPORATION, "EXCON"))
+    run = ExerciseRun(session.store, scenario, exercise_control(session.store))
     run.start()
     run.release(run.due()[0])
     assert load_shipped("city-flood").codeword != scenario.codeword
@@ -442,9 +476,21 @@ def test_the_console_started_in_a_finished_exercise_says_so(
     from osc_console.ui.qt import QtWidgets
 
     with Store.open(store_path(tmp_path, REALM), REALM) as store:
-        run = ExerciseRun(store, load_shipped("city-flood"), Author("Ana", Agency.POLICE, "EXCON"))
+        run = ExerciseRun(store, load_shipped("city-flood"), exercise_control(store, Agency.POLICE))
         run.start()
         run.stop("ENDEX")
+    # A standalone workstation: its administrator has given the player an account.
+    door = open_door(tmp_path, "CR1", kdf_cost=TEST_COST)
+    try:
+        local = door.local
+        assert local is not None
+        local.create_first_administrator("Admin One", "police", PASSWORD)
+        local.service.admin.add_user(
+            "test set-up", PLAYER.name, "police", "dispatcher", PASSWORD, must_change=False
+        )
+    finally:
+        door.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     monkeypatch.setenv("OSC_CONFIG_DIR", str(tmp_path / "config"))
     seen: list[str] = []
 
@@ -460,6 +506,7 @@ def test_the_console_started_in_a_finished_exercise_says_so(
         assert window.banner is not None
         seen.append(window.banner.text())
         seen.append(window.session.realm)
+        seen.append(window.session.operator.label if window.session.operator else "")
         window.close()
         window.deleteLater()
         QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
@@ -467,8 +514,8 @@ def test_the_console_started_in_a_finished_exercise_says_so(
 
     monkeypatch.setattr(QtWidgets.QApplication, "exec", look)
     args = build_parser().parse_args(
-        ["--realm", REALM, "--data-dir", str(tmp_path), "--user", "PC Jane Smith",
-         "--agency", "police", "--workstation", "CR1"]
+        ["--realm", REALM, "--data-dir", str(tmp_path), "--user", PLAYER.name,
+         "--password-stdin", "--workstation", "CR1"]
     )  # fmt: skip
     assert run_console(args) == 0
     err = capsys.readouterr().err
@@ -477,6 +524,7 @@ def test_the_console_started_in_a_finished_exercise_says_so(
         "nothing more can be recorded in it\n"
     )
     assert seen[1] == REALM
+    assert seen[2] == "PC Jane Smith (Police · dispatcher)"
     assert seen[0].startswith("EXERCISE EXERCISE EXERCISE — city-flood\nBank Deluge")
     assert "ENDED: ENDEX — nothing more can be recorded" in seen[0]
 
@@ -489,7 +537,7 @@ def test_the_panel_refuses_a_codeword_another_running_exercise_uses(
         "other.toml",
     )
     with Store.open(store_path(tmp_path, other.realm), other.realm) as store:
-        ExerciseRun(store, other, Author("Ana", Agency.POLICE, "EXCON")).start()
+        ExerciseRun(store, other, exercise_control(store, Agency.POLICE)).start()
     panel = open_panel(qtbot, open_session(PLANNER))
     panel.load_shipped("city-flood")
     qtbot.waitUntil(lambda: bool(panel.status.text()), timeout=5000)
@@ -502,21 +550,32 @@ def test_the_panel_refuses_a_codeword_another_running_exercise_uses(
 
 
 def test_with_a_server_the_joined_exercise_syncs_as_its_own_realm(
-    qtbot: QtBot, tmp_path: Path, open_session: Callable[..., ConsoleSession]
+    qtbot: QtBot,
+    tmp_path: Path,
+    open_session: Callable[..., ConsoleSession],
+    make_console: Callable[..., Console],
 ) -> None:
     """Joining an exercise stops the live realm's sync engine and starts one for the
     exercise realm (the server keeps the two apart; no server is reachable here)."""
-    from osc_console.ui.sync_status import connect_sync
+    from osc_console.store.keyring import PinnedAuthority
 
     server = "http://127.0.0.1:9"  # nothing listens: the engines only try and back off
-    live = open_session(PLAYER, realm="live")
-    live_sync = connect_sync(live, server)
     settings = QtCore.QSettings(str(tmp_path / "w.ini"), QtCore.QSettings.Format.IniFormat)
+    console = make_console(settings, server)
+    # The workstation answers to the authority that certified the player's key (as it
+    # would to its server's after a first sign-in): every realm's store it opens trusts it.
+    console.door.keyring.pin(
+        PinnedAuthority("server", "test", AUTHORITY.key_id, AUTHORITY.public_key), now_iso()
+    )
+    live = open_session(PLAYER, realm="live")
+    operator = live.operator
+    assert operator is not None
+    live_sync = console.sync_link(live)
     window = MainWindow(live, settings=settings, sync=live_sync)
     with qtbot.waitSignal(window.detail_ready, timeout=5000):
         window.show()
     live_sync.start()
-    switcher = RealmSwitcher(settings, server=server)
+    switcher = RealmSwitcher(lambda realm: console.open_window(realm, operator))
     switcher.adopt(window)
     with qtbot.waitSignal(switcher.switched, timeout=5000) as switched:
         window.exercise_mode.join_requested.emit(REALM)

@@ -41,6 +41,7 @@ from osc_console.ui.queue.table_model import QueueColumn
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.theme import DARK, LIGHT, apply_theme
 from tests.conftest import knife_incident
+from tests.signing import signed
 from tests.ui.conftest import make_session, sign_in_as, wait_idle
 
 T = TypeVar("T")
@@ -291,7 +292,9 @@ def test_a_duty_managers_whole_journey_through_one_incident(
         "Insp. Ray Ellis (Police · duty manager) · CR1 · live"
     )
     actions = window.actions_by_name
-    assert all(action.isVisible() for action in actions.values())  # a duty manager may do all
+    # A duty manager may do everything at the desk; managing accounts is an administrator's.
+    assert all(action.isVisible() for name, action in actions.items() if name != "administration")
+    assert not actions["administration"].isVisible()
     assert not actions["assign"].isEnabled()  # nothing selected yet
     detail = window.detail
     assert detail is not None
@@ -554,7 +557,7 @@ def test_a_role_is_offered_only_what_it_may_do(
     desk = IncidentService(session.store, session.author)
     live = seed(session)
     done = desk.close(seed(session, summary="Noise from a bar").id, "CL-UTL", "gone").incident
-    session.sign_in(user)
+    sign_in_as(session, user)
     window = open_window(qtbot, session, tmp_path / "w.ini")
     actions = window.actions_by_name
 
@@ -662,7 +665,7 @@ def test_a_store_file_that_is_read_only_to_sqlite_says_so_and_keeps_the_entry(
 ) -> None:
     path = tmp_path / "live.db"
     with Store.open(path) as writable:
-        author = Author(DISPATCHER.name, DISPATCHER.agency, "CR1")
+        author = signed(writable, Author(DISPATCHER.name, DISPATCHER.agency, "CR1"), "dispatcher")
         state = IncidentService(writable, author).open_incident(knife_incident()).incident
     conn = sqlite3.connect(
         f"{path.resolve().as_uri()}?mode=ro",
@@ -769,7 +772,7 @@ def test_f1_lists_every_shortcut(
     shortcut(qtbot, window, Key.Key_F1)
     help_dialog = opened_dialog(qtbot, window, ShortcutsDialog)
     assert help_dialog.rows() == [(keys, text) for keys, text, _name in SHORTCUTS]
-    assert len(help_dialog.rows()) == len(window.actions_by_name) == 20
+    assert len(help_dialog.rows()) == len(window.actions_by_name) == 24
     press(qtbot, Key.Key_Escape)
     qtbot.waitUntil(lambda: no_dialog(window))
 
@@ -844,6 +847,7 @@ def test_header_says_who_where_and_which_realm_and_status_bar_says_offline(
 
 
 # ---- 8. start-up weight ----------------------------------------------------------------------
+REPO = Path(__file__).resolve().parents[2]
 BUILD_WINDOW = textwrap.dedent(
     """
     import importlib.util
@@ -854,7 +858,10 @@ BUILD_WINDOW = textwrap.dedent(
 
     app = QtWidgets.QApplication([])
     from osc_console.models.agencies import Agency
-    from osc_console.models.users import Role, User
+    from osc_console.models.authority import Role
+    from osc_console.models.events import Author
+    from osc_console.models.payloads import SignInMethod
+    from osc_console.services.identity import Operator
     from osc_console.services.incidents import IncidentService, Location, NewIncident
     from osc_console.store.event_store import Store
     from osc_console.ui.main_window import MainWindow
@@ -863,9 +870,25 @@ BUILD_WINDOW = textwrap.dedent(
     from osc_console.ui.tasks import DbWorker
 
     folder = Path(sys.argv[1])
+    sys.path.insert(0, sys.argv[2])  # the repository, for the tests' signing authority
+    from tests.signing import certificate, key_of, register
+
     store = Store.open(folder / "live.db")
     session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
-    session.sign_in(User("PC Jane Smith", Agency.POLICE, Role.DISPATCHER))
+    register(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
+    key = key_of("PC Jane Smith", "police", "CR1")
+    session.sign_in(
+        Operator(
+            "PC Jane Smith",
+            "",
+            Agency.POLICE,
+            Role.DISPATCHER,
+            "CR1",
+            key,
+            certificate("PC Jane Smith", "police", "CR1"),
+            SignInMethod.STANDALONE,
+        )
+    )
     call = NewIncident(
         summary="Man seen with a knife outside a bar",
         category="VAP-WEAPON",
@@ -904,7 +927,7 @@ def test_building_and_showing_the_window_does_not_import_pyqtgraph(tmp_path: Pat
         "OSC_CONFIG_DIR": str(tmp_path / "config"),
     }
     done = subprocess.run(
-        [sys.executable, "-c", BUILD_WINDOW, str(tmp_path)],
+        [sys.executable, "-c", BUILD_WINDOW, str(tmp_path), str(REPO)],
         capture_output=True,
         text=True,
         env=env,

@@ -23,6 +23,7 @@ from osc_console.ui.queue.panel import QueuePanel, footer_text, search_text
 from osc_console.ui.queue.table_model import IncidentTableModel, QueueColumn, QueueRole
 from osc_console.ui.session import ConsoleSession
 from tests.conftest import knife_incident
+from tests.signing import signed
 from tests.ui.conftest import make_session, wait_idle
 
 Qt = QtCore.Qt
@@ -39,14 +40,19 @@ def write(
     action: Callable[[IncidentService], Outcome],
     author: Author | None = None,
 ) -> Outcome:
-    """Call the service and tell the UI, as a local write does.
+    """Call the service and tell the UI, as a local write does (as ``author``, signed and
+    registered in the store, or as the signed-in person).
 
     The call runs on the database worker (waiting for it here), so the test's writes never
     interleave with the queue's reads on the store's one connection.
     """
-    desk = IncidentService(session.store, author or session.author)
     done: list[Outcome] = []
-    session.worker.submit(lambda: done.append(action(desk))).result(timeout=10)
+
+    def work() -> None:
+        writer = session.author if author is None else signed(session.store, author)
+        done.append(action(IncidentService(session.store, writer)))
+
+    session.worker.submit(work).result(timeout=10)
     assert done, "the write was refused (see the log)"
     session.announce(done[0].changes)
     return done[0]
@@ -290,10 +296,12 @@ def test_rows_are_fetched_lazily_a_page_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    from synthetic import synthetic_events
+    from synthetic import STAFF, synthetic_events
 
     start = now_utc() - timedelta(days=2)
-    session.store.apply_remote(synthetic_events(600, 0, seed=11, start=start))
+    events = synthetic_events(600, 0, seed=11, start=start)
+    STAFF.enrol(session.store)  # the store holds the certificates of the keys that signed them
+    assert session.store.apply_remote(events).rejected == ()
     fetched: list[list[str]] = []
     real = queries.rows_by_id
 
@@ -436,7 +444,7 @@ def test_mine_shows_only_incidents_i_opened(
     write(
         session,
         lambda desk: desk.open_incident(knife_incident(summary="Fight outside the station")),
-        author=Author("PC Raj Patel", Agency.POLICE, "CR2"),
+        author=Author("PC Raj Patel", Agency.POLICE, "CR2", role="dispatcher"),
     )
     model = panel.model
     qtbot.waitUntil(lambda: len(ids_in_view(model)) == 2, timeout=5000)

@@ -31,6 +31,7 @@ from osc_console.ui.qt import QtCore, QtWidgets
 from osc_console.ui.session import ConsoleSession
 from osc_console.ui.shifts import ShiftLogWindow
 from tests.conftest import knife_incident
+from tests.signing import signed
 from tests.ui.conftest import make_session, wait_idle
 
 DAY = date(2026, 11, 22)  # GMT: London time is UTC
@@ -67,8 +68,11 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
     """The late shift of 22 Nov 2026: seven entries from two organisations, one police-only."""
     wall = Wall()
     store = Store.open(tmp_path / "shift.db", wall=wall)
-    police = IncidentService(store, Author("PC Jane Smith", Agency.POLICE, "CR1"))
-    council = IncidentService(store, Author("Sam Okafor", Agency.CORPORATION, "CC1"))
+    # The police desk records a decision too, so it writes in a duty manager's role.
+    police_desk = Author("PC Jane Smith", Agency.POLICE, "CR1")
+    police = IncidentService(store, signed(store, police_desk, role="duty_manager"))
+    council_desk = Author("Sam Okafor", Agency.CORPORATION, "CC1")
+    council = IncidentService(store, signed(store, council_desk, role="dispatcher"))
     wall.at(14, 30)  # the early shift: not in the late shift's log
     a = police.open_incident(knife_incident()).incident
     wall.at(15, 30)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -18,10 +18,14 @@ from typing import TypeVar
 import pytest
 from pytestqt.qtbot import QtBot
 
+from osc_console.app import Console, SyncOptions
 from osc_console.models.agencies import Agency, Visibility
 from osc_console.server.service import SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
+from osc_console.services.identity import Operator, register_operator
 from osc_console.services.incidents import Outcome
+from osc_console.services.workstation import open_door
+from osc_console.signing.vault import TEST_COST
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
 from osc_console.sync.engine import Backoff, SyncStatus
@@ -30,7 +34,9 @@ from osc_console.ui.dialogs.server_sign_in import ServerSignInDialog
 from osc_console.ui.main_window import MainWindow
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
 from osc_console.ui.session import ConsoleSession
-from osc_console.ui.sync_status import NO_SERVER, SyncLink, SyncStatusIndicator, connect_sync
+from osc_console.ui.signals import AppSignals
+from osc_console.ui.sync_status import NO_SERVER, SyncLink, SyncStatusIndicator
+from osc_console.ui.tasks import DbWorker
 from osc_console.ui.theme import apply_theme, current_palette
 from tests.conftest import knife_incident
 from tests.sync.harness import (
@@ -39,14 +45,16 @@ from tests.sync.harness import (
     add_users,
     free_port,
     http,
+    make_service,
     make_workstation,
     server_events,
+    sign_in_at,
 )
 from tests.ui.conftest import wait_idle
 
 T = TypeVar("T")
 Key = QtCore.Qt.Key
-CONSOLE_USER = "PC Jane Smith"  # the ui fixtures' dispatcher, also a user of the server
+CONSOLE_USER = "PC Jane Smith"  # the console's operator, a user of the server
 WAIT = 10_000
 
 
@@ -62,15 +70,18 @@ class Wall:
 
 @dataclass
 class Room:
-    """A server that may or may not be running on a fixed port, and the consoles' links."""
+    """A server that may or may not be running on a fixed port, workstation CR1 (enrolled
+    with it) as the composition root builds it, and the console's session and links."""
 
     folder: Path
     backend: SqliteBackend
     service: SyncService
     wall: Wall
-    port: int = field(default_factory=free_port)
+    console: Console
+    port: int
     servers: list[ServerThread] = field(default_factory=list)
     links: list[SyncLink] = field(default_factory=list)
+    sessions: list[ConsoleSession] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -81,30 +92,59 @@ class Room:
         self.servers.append(server)
         return server
 
+    def sign_in(self, *, online: bool) -> ConsoleSession:
+        """CONSOLE_USER signs in at the desk, as at the sign-in screen: online (the server
+        must be running), or offline on what the desk kept of an earlier shift's sign-in
+        (the server must be down). The console's session for the live realm."""
+        door = self.console.door
+        if not online:
+            sign_in_at(self.service, door.identity, CONSOLE_USER)  # an earlier shift
+        operator = door.gatekeeper.sign_in(CONSOLE_USER, PASSWORD, "live")
+        assert isinstance(operator, Operator)
+        assert (operator.token is not None) is online
+        store = Store.open(self.folder / "live.db")
+        register_operator(store, operator, door.identity)
+        session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
+        session.sign_in(operator)
+        self.sessions.append(session)
+        return session
+
     def link(self, session: ConsoleSession, **options: int) -> SyncLink:
-        made = connect_sync(
-            session, self.url, long_poll=0.5, backoff=Backoff(base=0.05, cap=0.2), **options
+        """The console's sync engine for ``session`` (adopting the sign-in made online)."""
+        sync = SyncOptions(
+            server=self.url, long_poll=0.5, backoff=Backoff(base=0.05, cap=0.2), **options
         )
+        made = replace(self.console, sync=sync).sync_link(session)
         self.links.append(made)
         return made
 
 
 @pytest.fixture
-def room(tmp_path: Path, session: ConsoleSession) -> Iterator[Room]:
-    # Depends on ``session`` so that it is torn down first: engines stop before the store
-    # closes, and no thread of this test outlives it.
+def room(tmp_path: Path) -> Iterator[Room]:
     wall = Wall()
     backend = SqliteBackend(tmp_path / "server.db")
-    service = SyncService(backend, wall=wall)
+    service = make_service(backend, wall=wall)
     add_users(service, (CONSOLE_USER, Agency.POLICE), ("bob", Agency.CORPORATION))
-    made = Room(tmp_path, backend, service, wall)
+    port = free_port()
+    door = open_door(tmp_path, "CR1", f"http://127.0.0.1:{port}", kdf_cost=TEST_COST)
+    # The administrator enrolled this workstation with the server.
+    service.admin.enrol_workstation("test", "CR1", door.identity.device_key.public_key, "police")
+    settings = QtCore.QSettings(str(tmp_path / "window.ini"), QtCore.QSettings.Format.IniFormat)
+    console = Console(door, tmp_path, "CR1", settings, DbWorker())
+    made = Room(tmp_path, backend, service, wall, console, port)
     yield made
+    # Engines stop before the store closes, and no thread of this test outlives it.
     for link in made.links:
         link.stop(timeout=5)
         assert link.engine is not None
         assert not link.engine.running
+    for session in made.sessions:
+        session.worker.shutdown()
+        session.store.close()
     for server in made.servers:
         server.stop()
+    console.identity_worker.shutdown()
+    door.close()
     backend.close()
     left = [t.name for t in threading.enumerate() if t.name.startswith("sync-")]
     assert not left, f"sync threads still running: {left}"
@@ -191,10 +231,10 @@ def all_ids(session: ConsoleSession) -> set[str]:
 
 
 # ---- tests -----------------------------------------------------------------------------------
-def test_offline_to_online_drains_the_waiting_entries_to_zero(
-    qtbot: QtBot, session: ConsoleSession, room: Room
-) -> None:
-    # Nothing listens on the port yet: the console starts offline.
+def test_offline_to_online_drains_the_waiting_entries_to_zero(qtbot: QtBot, room: Room) -> None:
+    # Nothing listens on the port yet: the operator signs in offline, the console starts
+    # offline.
+    session = room.sign_in(online=False)
     opened = perform(qtbot, session, lambda desk: desk.open_incident(knife_incident()))
     link = room.link(session)
     window = open_window(qtbot, session, room.folder, link)
@@ -246,16 +286,18 @@ def test_offline_to_online_drains_the_waiting_entries_to_zero(
 
 
 def test_an_expired_sign_in_asks_again_and_keeps_what_was_logged_meanwhile(
-    qtbot: QtBot, session: ConsoleSession, room: Room
+    qtbot: QtBot, room: Room
 ) -> None:
     room.start_server()
+    session = room.sign_in(online=True)
     opened = perform(qtbot, session, lambda desk: desk.open_incident(knife_incident()))
     link = room.link(session)
     window = open_window(qtbot, session, room.folder, link)
     indicator = window.sync_status
     link.start()
-    answer(qtbot, prompt(qtbot, indicator), PASSWORD)
+    # The engine syncs as the operator signed in online: no second sign-in is asked for.
     qtbot.waitUntil(lambda: indicator.text() == "Online · 0 waiting", timeout=WAIT)
+    assert indicator.sign_in_dialog is None
 
     # Thirteen hours on, the server's twelve-hour sign-in has expired.
     room.wall.offset = timedelta(hours=13)
@@ -292,8 +334,10 @@ def test_an_expired_sign_in_asks_again_and_keeps_what_was_logged_meanwhile(
 
 
 def test_not_now_puts_the_sign_in_off_until_asked_for_from_the_details(
-    qtbot: QtBot, session: ConsoleSession, room: Room
+    qtbot: QtBot, room: Room
 ) -> None:
+    # Signed in offline (the server was down when the shift began); it is up now.
+    session = room.sign_in(online=False)
     room.start_server()
     opened = perform(qtbot, session, lambda desk: desk.open_incident(knife_incident()))
     link = room.link(session)
@@ -329,11 +373,11 @@ def test_not_now_puts_the_sign_in_off_until_asked_for_from_the_details(
     assert all_ids(session) == set(server_events(room.backend, "live"))
 
 
-def test_the_details_list_a_refused_entry_with_the_servers_reason(
-    qtbot: QtBot, session: ConsoleSession, room: Room
-) -> None:
+def test_the_details_list_a_refused_entry_with_the_servers_reason(qtbot: QtBot, room: Room) -> None:
     # A Police console signed in to the server as a Corporation user: the server takes the
-    # joint incident but refuses the police-only entry, and says why.
+    # joint incident but refuses the police-only entry, and says why. (The police operator
+    # signed in offline, so the engine asks who syncs.)
+    session = room.sign_in(online=False)
     room.start_server()
     opened = perform(qtbot, session, lambda desk: desk.open_incident(knife_incident()))
     perform(
@@ -368,12 +412,10 @@ def test_the_details_list_a_refused_entry_with_the_servers_reason(
     assert pending_ids(session) == set()
 
 
-def test_a_large_first_sync_shows_progress_and_fills_the_queue(
-    qtbot: QtBot, session: ConsoleSession, room: Room
-) -> None:
+def test_a_large_first_sync_shows_progress_and_fills_the_queue(qtbot: QtBot, room: Room) -> None:
     server = room.start_server()
-    other = make_workstation(room.folder, "CC1", Agency.POLICE, http(server.url), user="carol")
     add_users(room.service, ("carol", Agency.POLICE))
+    other = make_workstation(room.folder, "CC1", Agency.POLICE, http(server.url), user="carol")
     try:
         opened = other.desk.open_incident(knife_incident(summary="Fight outside a pub"))
         for n in range(149):
@@ -383,6 +425,7 @@ def test_a_large_first_sync_shows_progress_and_fills_the_queue(
         other.close()
 
     # Small pages and a low threshold make 150 events "a long history".
+    session = room.sign_in(online=True)
     link = room.link(session, pull_limit=10, progress_threshold=50)
     window = open_window(qtbot, session, room.folder, link)
     indicator = window.sync_status
@@ -395,8 +438,7 @@ def test_a_large_first_sync_shows_progress_and_fills_the_queue(
 
     link.state_changed.connect(record)
     assert not indicator.progress.isVisible()
-    link.start()
-    answer(qtbot, prompt(qtbot, indicator), PASSWORD)
+    link.start()  # as the operator signed in online: no second sign-in
     qtbot.waitUntil(lambda: window.queue.model.row_of(opened.incident.id) is not None, timeout=WAIT)
     qtbot.waitUntil(lambda: indicator.text() == "Online · 0 waiting", timeout=WAIT)
 
@@ -409,6 +451,7 @@ def test_a_large_first_sync_shows_progress_and_fills_the_queue(
     assert 0 < values[0] < values[-1] <= 100
     assert not indicator.progress.isVisible()
     assert len(all_ids(session)) == 150
+    assert indicator.sign_in_dialog is None
 
 
 def test_without_a_server_the_console_says_it_is_working_offline(

@@ -33,7 +33,9 @@ from osc_console.ui.admin.models import (
     AccountTableModel,
     ItemRole,
     ListTableModel,
+    RecordColumn,
     RecordTableModel,
+    WorkstationColumn,
     WorkstationTableModel,
 )
 from osc_console.ui.dialogs.fields import alive, muted
@@ -60,9 +62,13 @@ def _fetch(admin: Administration, after: int) -> _Snapshot:
     return _Snapshot(admin.accounts(), admin.workstations(), read_record(admin, after))
 
 
-def make_table(model: ListTableModel, name: str) -> QtWidgets.QTableView:
-    """A sortable, read-only, row-selecting view over ``model`` (through a sorting proxy)."""
-    proxy = QtCore.QSortFilterProxyModel(model)
+def make_table(
+    model: ListTableModel, name: str, proxy: QtCore.QSortFilterProxyModel | None = None
+) -> QtWidgets.QTableView:
+    """A sortable, read-only, row-selecting view over ``model`` (through a sorting proxy,
+    ``proxy`` if it also filters)."""
+    if proxy is None:
+        proxy = QtCore.QSortFilterProxyModel(model)
     proxy.setSourceModel(model)
     proxy.setSortRole(int(ItemRole.SortRole))
     proxy.setSortCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
@@ -84,6 +90,15 @@ def make_table(model: ListTableModel, name: str) -> QtWidgets.QTableView:
     header.setStretchLastSection(True)
     header.setHighlightSections(False)
     return view
+
+
+def fit_columns(view: QtWidgets.QTableView, stretch: int) -> None:
+    """Columns as wide as their contents, and ``stretch`` taking the room left (set as modes:
+    sizes set once are lost to a sorted view's next reset)."""
+    header = view.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QtWidgets.QHeaderView.ResizeMode.Stretch)
 
 
 def selected_item(view: QtWidgets.QTableView) -> object | None:
@@ -222,11 +237,7 @@ class AdministrationWindow(QtWidgets.QWidget):
         column.setContentsMargins(6, 8, 6, 6)
         self.account_model = AccountTableModel(self)
         self.account_view = make_table(self.account_model, "Accounts")
-        header = self.account_view.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(
-            AccountColumn.DISPLAY_NAME, QtWidgets.QHeaderView.ResizeMode.Stretch
-        )
+        fit_columns(self.account_view, AccountColumn.DISPLAY_NAME)
         self.account_view.sortByColumn(AccountColumn.NAME, QtCore.Qt.SortOrder.AscendingOrder)
         self.account_view.selectionModel().selectionChanged.connect(
             lambda *_: self._update_buttons()
@@ -281,6 +292,7 @@ class AdministrationWindow(QtWidgets.QWidget):
         column.setContentsMargins(6, 8, 6, 6)
         self.workstation_model = WorkstationTableModel(self)
         self.workstation_view = make_table(self.workstation_model, "Workstations")
+        fit_columns(self.workstation_view, WorkstationColumn.ENROLLED_BY)
         self.workstation_view.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)
         self.workstation_view.selectionModel().selectionChanged.connect(
             lambda *_: self._update_buttons()
@@ -312,6 +324,7 @@ class AdministrationWindow(QtWidgets.QWidget):
         column.addWidget(intro)
         self.record_model = RecordTableModel(self)
         self.record_view = make_table(self.record_model, "Record")
+        fit_columns(self.record_view, RecordColumn.DETAIL)
         self.record_view.sortByColumn(0, QtCore.Qt.SortOrder.DescendingOrder)
         column.addWidget(self.record_view, 1)
         self.record_count = muted()
@@ -367,8 +380,6 @@ class AdministrationWindow(QtWidgets.QWidget):
                 self.workstation_view,
                 lambda w: isinstance(w, Workstation) and w.code == keep_station,
             )
-        for view in (self.account_view, self.workstation_view, self.record_view):
-            view.resizeColumnsToContents()
         self._count()
         self._update_buttons()
         self.loaded.emit()

@@ -48,7 +48,9 @@ def categories(event: Event) -> frozenset[AuditFilter]:
     if event.kind == Kind.SESSION_SIGN_IN_FAILED:
         # A failure that locked the account is a lock as well.
         locked = bool(event.payload.get("locked_until"))
-        return frozenset({AuditFilter.FAILED, AuditFilter.LOCKS} if locked else {AuditFilter.FAILED})
+        return frozenset(
+            {AuditFilter.FAILED, AuditFilter.LOCKS} if locked else {AuditFilter.FAILED}
+        )
     if event.kind in (Kind.SESSION_LOCKED, Kind.SESSION_UNLOCKED):
         return frozenset({AuditFilter.LOCKS})
     return frozenset()
@@ -180,10 +182,7 @@ class AuditFilterProxy(QtCore.QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         if self._filter is AuditFilter.ALL:
             return True
-        model = self.sourceModel()
-        if model is None:
-            return False
-        found = model.index(source_row, 0, source_parent).data(CATEGORY_ROLE)
+        found = self.sourceModel().index(source_row, 0, source_parent).data(CATEGORY_ROLE)
         return bool(found) and self._filter in found
 
 
