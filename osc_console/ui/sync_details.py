@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from osc_console.models.clock import LONDON, from_iso
 from osc_console.models.shift_log import kind_label
 from osc_console.store import outbox
-from osc_console.store.event_store import Store
+from osc_console.store.event_store import RefusedRemote, Store
 from osc_console.sync.engine import SyncStatus
 from osc_console.ui.dialogs.fields import alive
 from osc_console.ui.qt import QtCore, QtWidgets
@@ -79,7 +79,11 @@ class SyncDetailsPopup(QtWidgets.QFrame):
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.setFixedWidth(POPUP_WIDTH)
         self._refused_count: int | None = None
+        self._alarm_count: int | None = None
         self.refused: list[tuple[outbox.RefusedEntry, str]] = []
+        # Entries received from the server that this workstation refused (a signature that
+        # fails, a key it cannot trust): not applied, kept, and shown here.
+        self.received_refused: list[RefusedRemote] = []
 
         column = QtWidgets.QVBoxLayout(self)
         column.setContentsMargins(14, 12, 14, 12)
@@ -120,6 +124,16 @@ class SyncDetailsPopup(QtWidgets.QFrame):
         self.refused_list.setMaximumHeight(150)
         column.addWidget(self.refused_title)
         column.addWidget(self.refused_list)
+        self.received_title = QtWidgets.QLabel()
+        self.received_title.setAccessibleName("Received entries refused here")
+        self.received_list = QtWidgets.QListWidget()
+        self.received_list.setAccessibleName(
+            "Entries received from the server and refused here, with why"
+        )
+        self.received_list.setWordWrap(True)
+        self.received_list.setMaximumHeight(150)
+        column.addWidget(self.received_title)
+        column.addWidget(self.received_list)
         self.alarms = QtWidgets.QLabel()
         self.alarms.setWordWrap(True)
         self.alarms.setAccessibleName("Sync alarms")
@@ -147,6 +161,7 @@ class SyncDetailsPopup(QtWidgets.QFrame):
             " { background: transparent; }"
         )
         self.refused_title.setStyleSheet(f"color: {palette.danger}; font-weight: 600;")
+        self.received_title.setStyleSheet(f"color: {palette.danger}; font-weight: 600;")
         self.alarms.setStyleSheet(f"color: {palette.warning};")
 
     def fit(self) -> None:
@@ -160,6 +175,7 @@ class SyncDetailsPopup(QtWidgets.QFrame):
     def open_at(self, anchor: QtWidgets.QWidget) -> None:
         """Above the indicator, right edges aligned, kept on the screen."""
         self._refused_count = None
+        self._alarm_count = None
         self.restyle()
         self.show_state()
         self.fit()
@@ -221,8 +237,9 @@ class SyncDetailsPopup(QtWidgets.QFrame):
         self.sign_in_button.setDefault(wants_sign_in)
         self.sync_now_button.setDefault(not wants_sign_in)
         refused = state.refused if state is not None else 0
-        if refused != self._refused_count:
+        if refused != self._refused_count or len(alarms) != self._alarm_count:
             self._refused_count = refused
+            self._alarm_count = len(alarms)
             self._load_refused()
         self._show_refused()
 
@@ -231,9 +248,9 @@ class SyncDetailsPopup(QtWidgets.QFrame):
         self.values["last"].setText(last_sync_words(state.last_success if state else None))
 
     def _load_refused(self) -> None:
-        def got(rows: list[tuple[outbox.RefusedEntry, str]]) -> None:
+        def got(found: tuple[list[tuple[outbox.RefusedEntry, str]], list[RefusedRemote]]) -> None:
             if alive(self):
-                self.refused = rows
+                self.refused, self.received_refused = found
                 self._show_refused()
 
         self.indicator.session.read(_refused_with_refs, got)
@@ -253,6 +270,21 @@ class SyncDetailsPopup(QtWidgets.QFrame):
         )
         self.refused_title.setVisible(bool(count))
         self.refused_list.setVisible(bool(count))
+        self.received_list.clear()
+        for received in self.received_refused:
+            what = KIND_WORDS.get(received.kind) or kind_label(received.kind)
+            when = last_sync_words(received.recorded_at).split(" (")[0]
+            item = QtWidgets.QListWidgetItem(
+                f"{what} by {received.actor} at {received.workstation}, {when}\n{received.reason}"
+            )
+            item.setToolTip(f"{received.event_id}\n{received.reason}")
+            self.received_list.addItem(item)
+        held = len(self.received_refused)
+        self.received_title.setText(
+            f"Received from the server and refused here ({held}): not applied" if held else ""
+        )
+        self.received_title.setVisible(bool(held))
+        self.received_list.setVisible(bool(held))
         if self.isVisible():
             self.fit()
 
@@ -266,10 +298,13 @@ class SyncDetailsPopup(QtWidgets.QFrame):
         self.indicator.ask_sign_in()
 
 
-def _refused_with_refs(store: Store) -> list[tuple[outbox.RefusedEntry, str]]:
-    """Refused entries with their incident's reference, read on the database worker."""
+def _refused_with_refs(
+    store: Store,
+) -> tuple[list[tuple[outbox.RefusedEntry, str]], list[RefusedRemote]]:
+    """Entries the server refused, with their incident's reference, and entries received
+    and refused here; read on the database worker."""
     found = []
     for entry in outbox.refused(store):
         incident = store.incident(entry.incident_id) if entry.incident_id else None
         found.append((entry, incident.ref if incident is not None else ""))
-    return found
+    return found, store.refused_events()

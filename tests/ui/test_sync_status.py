@@ -321,7 +321,11 @@ def test_an_expired_sign_in_asks_again_and_keeps_what_was_logged_meanwhile(
     assert pending_ids(session) == meanwhile
 
     answer(qtbot, prompt(qtbot, indicator), PASSWORD)
-    qtbot.waitUntil(lambda: indicator.text().startswith("Online · 0 waiting"), timeout=WAIT)
+    try:
+        qtbot.waitUntil(lambda: indicator.text().startswith("Online · 0 waiting"), timeout=WAIT)
+    except Exception:
+        print("DEBUG", indicator.text(), link.state, on_worker(session, outbox.refused))
+        raise
     assert pending_ids(session) == set()
     assert meanwhile <= set(server_events(room.backend, "live"))
     assert all_ids(session) == set(server_events(room.backend, "live"))
