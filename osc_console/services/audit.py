@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from osc_console.models.changes import ChangeSet
+from osc_console.models.clock import from_iso, local_label
 from osc_console.models.events import Event, EventDraft
 from osc_console.models.payloads import (
     AUDIT_KINDS,
@@ -133,9 +134,16 @@ def describe(event: Event) -> str:
             f"({p.get('consecutive')} in a row)"
         )
         if p.get("locked_until"):
-            text += f"; locked until {p['locked_until']}"
+            text += f"; locked until {_local(str(p['locked_until']))}"
         return text
     return kind
+
+
+def _local(iso: str) -> str:
+    try:
+        return local_label(from_iso(iso))
+    except ValueError:
+        return iso
 
 
 def is_break_glass(event: Event) -> bool:

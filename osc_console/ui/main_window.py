@@ -88,6 +88,13 @@ class HeaderBar(QtWidgets.QFrame):
         self.connection = QtWidgets.QLabel()
         self.connection.setAccessibleName("Server connection")
         layout.addWidget(self.identity, 1)
+        # Break-glass use in the last week, for duty managers and administrators (hidden
+        # otherwise); clicking it opens the audit trail.
+        from osc_console.ui.audit.notice import BreakGlassNotice
+
+        self.break_glass = BreakGlassNotice(session)
+        layout.addWidget(self.break_glass)
+        layout.addSpacing(12)
         layout.addWidget(self.clock)
         layout.addSpacing(16)
         layout.addWidget(self.connection)
@@ -340,6 +347,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _wire(self) -> None:
         signals = self.session.signals
+        self.header.break_glass.clicked.connect(self.show_audit)
         self.queue.incident_selected.connect(self._incident_selected)
         signals.save_state.connect(self._save_state)
         signals.changes_applied.connect(lambda _changes: self.update_actions())

@@ -35,6 +35,7 @@ from osc_console.models.events import (
     canonical_event_json,
     signed_message,
 )
+from osc_console.models.ids import uuid7
 from osc_console.models.users import Role, User
 from osc_console.server import schema
 from osc_console.server.errors import ApiError
@@ -163,12 +164,11 @@ def _planted(backend: Backend, caller: Caller, *events: Event) -> None:
 
 
 def test_an_entry_in_another_actors_name_agency_or_workstation_is_refused_with_why(
-    service: SyncService, tmp_path: Path
+    service: SyncService,
 ) -> None:
-    models = _models(tmp_path)
     bob = operator_at(service, "CC1", Agency.CORPORATION, "bob").author("live")
     dave = operator_at(service, "CC2", Agency.CORPORATION, "dave").author("live")
-    incident = models.opened.incident_id
+    incident = uuid7()
     # Bob, signed in at his own desk CC1, sends entries that claim to be someone else's.
     as_dave = _log(replace(bob, actor="dave"), "Dave says so", incident)
     with_daves_key = _log(replace(dave, workstation="CC1"), "Dave's key", incident, after=as_dave)
@@ -209,9 +209,12 @@ def test_an_entry_in_the_name_of_someone_never_signed_in_there_is_refused(
 ) -> None:
     """Unsigned, or signed with a key nobody certified: refused, never stored."""
     carol = operator_at(service, "CR2", Agency.POLICE, "carol").author("live")
-    unsigned = _log(replace(carol, signer=None), "No signature", None)
+    incident = uuid7()
+    unsigned = _log(replace(carol, signer=None), "No signature", incident)
     stranger_key = SigningKey.generate()
-    uncertified = _log(replace(carol, signer=stranger_key), "A key of my own", None, after=unsigned)
+    uncertified = _log(
+        replace(carol, signer=stranger_key), "A key of my own", incident, after=unsigned
+    )
     answers = _push(service, signed_in(service, "carol", "CR2"), unsigned, uncertified)
     assert answers == [
         (
@@ -234,20 +237,24 @@ def test_a_forged_or_altered_signature_is_refused(service: SyncService) -> None:
     """Carol shares desk CR1 with Alice and tries to put words in Alice's mouth."""
     alice = operator_at(service, "CR1", Agency.POLICE, "alice").author("live")
     carol = operator_at(service, "CR1", Agency.POLICE, "carol").author("live")
-    first = _log(alice, "Alice's real entry", None)
+    assert alice.signer is not None
+    assert carol.signer is not None
+    incident = uuid7()
+    first = _log(alice, "Alice's real entry", incident)
     # Claims Alice's key, but signed with Carol's.
-    claimed = _log(replace(alice, signer=None), "Alice agrees with Carol", None, after=first)
+    claimed = _log(replace(alice, signer=None), "Alice agrees with Carol", incident, after=first)
     forged = replace(
         claimed,
-        key_id=alice.signer.key_id if alice.signer else None,
-        sig=carol.signer.sign(signed_message(claimed.content_hash)) if carol.signer else None,
+        key_id=alice.signer.key_id,
+        sig=carol.signer.sign(signed_message(claimed.content_hash)),
     )
     # Alice's real entry, its text changed and its hash made again; her signature kept.
-    real = _log(alice, "Suspect detained", None, after=forged)
+    real = _log(alice, "Suspect detained", incident, after=forged)
     altered = replace(real, payload={"text": "Suspect released"})
     altered = replace(altered, content_hash=altered.computed_hash())
     # Changed without a new hash.
-    changed = replace(_log(alice, "Area searched", None, after=altered), payload={"text": "No"})
+    changed = _log(alice, "Area searched", incident, after=altered)
+    changed = replace(changed, payload={"text": "Area not searched"})
     answers = _push(service, signed_in(service, "carol", "CR1"), first, forged, altered, changed)
     assert answers == [
         ("accepted", None),

@@ -353,7 +353,11 @@ def test_disabling_and_enabling(
     window = open_window(admin_session)
     window.select_account("alice")
     assert not window.enable_button.isEnabled()
-    act(qtbot, window, window.disable_button)
+    with qtbot.waitSignal(window.loaded, timeout=5000):
+        click(qtbot, window.disable_button)
+        # Until the authority answers (on its own thread), the window says so and waits.
+        assert window.working_label.isVisible()
+        assert not window.add_button.isEnabled()
     assert cell(window, "alice", AccountColumn.STATE) == "disabled"
     assert window.message_text().startswith("✓ alice disabled")
     assert window.account_count.text() == "2 accounts · 1 disabled"

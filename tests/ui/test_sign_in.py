@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from osc_console.app import Console, SyncOptions
 from osc_console.models.payloads import Kind, SignInMethod
+from osc_console.models.users import Action
 from osc_console.server.service import SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.services import audit
@@ -468,3 +469,65 @@ def test_switch_operator_hands_the_desk_over_without_a_restart(
     assert [(e.actor, e.agency, e.sig is not None) for e in opened] == [
         ("sam", "corporation", True)
     ]
+
+
+# ---- a role granted in the Administration window --------------------------------------------------
+def test_a_role_granted_in_the_administration_window_applies_at_the_other_consoles_next_sign_in(
+    qtbot: QtBot, tmp_path: Path, room: Room, worker: DbWorker
+) -> None:
+    from osc_console.ui.admin.dialogs import ChangeRoleDialog
+    from osc_console.ui.admin.models import AccountColumn
+    from osc_console.ui.admin.window import AdministrationWindow
+
+    admin_desk = door_at(tmp_path / "cr1", room.url, "CR1")
+    other_desk = door_at(tmp_path / "cr2", room.url, "CR2")
+    enrol(room, admin_desk)
+    enrol(room, other_desk)
+    settings = QtCore.QSettings(str(tmp_path / "w.ini"), QtCore.QSettings.Format.IniFormat)
+    try:
+        alice = other_desk.gatekeeper.sign_in("alice", PASSWORD, "live")
+        assert isinstance(alice, Operator)
+        assert alice.role.value == "dispatcher"
+
+        root = admin_desk.gatekeeper.sign_in("root", PASSWORD, "live")
+        assert isinstance(root, Operator)
+        console = Console(admin_desk, tmp_path / "cr1", "CR1", settings, worker, SyncOptions())
+        with Store.open(tmp_path / "cr1" / "live.db") as store:
+            session = console.session_for(store, root)
+            assert session.administration() is not None  # online: the server's accounts
+            window = AdministrationWindow(session)
+            qtbot.addWidget(window)
+            window.show()
+            qtbot.waitUntil(lambda: window.account_view.model().rowCount() == 3, timeout=10_000)
+            window.select_account("alice")
+            qtbot.mouseClick(window.role_button, QtCore.Qt.MouseButton.LeftButton)
+            dialog = window.active_dialog
+            assert isinstance(dialog, ChangeRoleDialog)
+            qtbot.waitUntil(dialog.isVisible)
+            dialog.role.setCurrentIndex(dialog.role.findData("duty_manager"))
+            with qtbot.waitSignal(window.loaded, timeout=10_000):
+                qtbot.keyClick(dialog, Key.Key_Return)
+            assert window.message_text() == (
+                "✓ Role of alice changed to duty manager: it applies from their next sign-in."
+            )
+            proxy = window.account_view.model()
+            roles = {
+                proxy.index(r, AccountColumn.NAME).data(): proxy.index(r, AccountColumn.ROLE).data()
+                for r in range(proxy.rowCount())
+            }
+            assert roles["alice"] == "Duty manager"
+            window.close()
+            session.worker.shutdown()
+
+        # Alice's console still holds the grant it was given: dispatcher, until she signs in.
+        assert alice.grant is not None
+        assert alice.grant.role == "dispatcher"
+        again = other_desk.gatekeeper.sign_in("alice", PASSWORD, "live")
+        assert isinstance(again, Operator)
+        assert again.role.value == "duty_manager"
+        assert again.person.may(Action.DECIDE)
+        history = [(e.actor, e.action, e.subject) for e in room.service.admin.audit()]
+        assert ("root", "role changed", "alice") in history
+    finally:
+        admin_desk.close()
+        other_desk.close()

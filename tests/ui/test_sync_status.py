@@ -19,7 +19,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from osc_console.app import Console, SyncOptions
-from osc_console.models.agencies import Agency, Visibility
+from osc_console.models.agencies import Agency
 from osc_console.server.service import SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.services.identity import Operator, register_operator
@@ -55,6 +55,7 @@ from tests.ui.conftest import wait_idle
 T = TypeVar("T")
 Key = QtCore.Qt.Key
 CONSOLE_USER = "PC Jane Smith"  # the console's operator, a user of the server
+OTHER_OFFICER = "PS Omar Reid"  # another user of the server, never signed in at this desk
 WAIT = 10_000
 
 
@@ -124,7 +125,7 @@ def room(tmp_path: Path) -> Iterator[Room]:
     wall = Wall()
     backend = SqliteBackend(tmp_path / "server.db")
     service = make_service(backend, wall=wall)
-    add_users(service, (CONSOLE_USER, Agency.POLICE), ("bob", Agency.CORPORATION))
+    add_users(service, (CONSOLE_USER, Agency.POLICE), (OTHER_OFFICER, Agency.POLICE))
     port = free_port()
     door = open_door(tmp_path, "CR1", f"http://127.0.0.1:{port}", kdf_cost=TEST_COST)
     # The administrator enrolled this workstation with the server.
@@ -299,8 +300,11 @@ def test_an_expired_sign_in_asks_again_and_keeps_what_was_logged_meanwhile(
     qtbot.waitUntil(lambda: indicator.text() == "Online · 0 waiting", timeout=WAIT)
     assert indicator.sign_in_dialog is None
 
-    # Thirteen hours on, the server's twelve-hour sign-in has expired.
+    # Thirteen hours on, the server's twelve-hour sign-in has expired. The desk signs in by
+    # the same clock as the server (a sign-in more than minutes adrift is refused); the
+    # console's own clock, and its store's, stay behind.
     room.wall.offset = timedelta(hours=13)
+    room.console.door.identity.wall = room.wall
     dialog = prompt(qtbot, indicator)
     assert "expired" in dialog.intro.text()
     assert indicator.text().startswith("Sign-in needed")
@@ -321,11 +325,7 @@ def test_an_expired_sign_in_asks_again_and_keeps_what_was_logged_meanwhile(
     assert pending_ids(session) == meanwhile
 
     answer(qtbot, prompt(qtbot, indicator), PASSWORD)
-    try:
-        qtbot.waitUntil(lambda: indicator.text().startswith("Online · 0 waiting"), timeout=WAIT)
-    except Exception:
-        print("DEBUG", indicator.text(), link.state, on_worker(session, outbox.refused))
-        raise
+    qtbot.waitUntil(lambda: indicator.text().startswith("Online · 0 waiting"), timeout=WAIT)
     assert pending_ids(session) == set()
     assert meanwhile <= set(server_events(room.backend, "live"))
     assert all_ids(session) == set(server_events(room.backend, "live"))
@@ -378,29 +378,28 @@ def test_not_now_puts_the_sign_in_off_until_asked_for_from_the_details(
 
 
 def test_the_details_list_a_refused_entry_with_the_servers_reason(qtbot: QtBot, room: Room) -> None:
-    # A Police console signed in to the server as a Corporation user: the server takes the
-    # joint incident but refuses the police-only entry, and says why. (The police operator
-    # signed in offline, so the engine asks who syncs.)
+    # The operator works offline on the grant this desk holds for her; meanwhile an
+    # administrator disables her account. The server takes the incident she opened before
+    # that, refuses the entry she logged after it, and says why. (The server judges need-to-
+    # know by the author's own organisation, not the sign-in's: a Corporation user syncing
+    # a police desk's police-only entry is no longer a refusal.)
     session = room.sign_in(online=False)
     room.start_server()
     opened = perform(qtbot, session, lambda desk: desk.open_incident(knife_incident()))
-    perform(
-        qtbot,
-        session,
-        lambda desk: desk.add_log(
-            opened.incident.id, "Informant names the suspect", visibility=Visibility.POLICE
-        ),
-    )
+    room.service.admin.disable("Admin", CONSOLE_USER)
+    qtbot.wait(20)  # recorded after the revocation, by the millisecond
+    perform(qtbot, session, lambda desk: desk.add_log(opened.incident.id, "Informant calls back"))
     link = room.link(session)
     window = open_window(qtbot, session, room.folder, link)
     indicator = window.sync_status
     link.start()
-    answer(qtbot, prompt(qtbot, indicator), PASSWORD, user="bob")
+    # Another officer of the room signs in to the server from the prompt.
+    answer(qtbot, prompt(qtbot, indicator), PASSWORD, user=OTHER_OFFICER)
     qtbot.waitUntil(lambda: indicator.text() == "Online · 0 waiting · 1 refused", timeout=WAIT)
 
     refused = on_worker(session, outbox.refused)
     assert len(refused) == 1
-    assert refused[0].reason.startswith("not permitted")
+    assert refused[0].reason.startswith(f"not permitted: {CONSOLE_USER} held no grant at CR1")
     qtbot.mouseClick(indicator, QtCore.Qt.MouseButton.LeftButton)
     popup = indicator.popup
     assert popup is not None
@@ -410,7 +409,7 @@ def test_the_details_list_a_refused_entry_with_the_servers_reason(qtbot: QtBot, 
     assert shown.startswith(f"Log entry on {opened.incident.ref}")
     assert refused[0].reason in shown
     assert popup.refused_title.text() == "Refused by the server (1): kept here, not shared"
-    assert popup.values["user"].text() == "bob"
+    assert popup.values["user"].text() == OTHER_OFFICER
     # Refused is never dropped: it stays in the store, out of the waiting count.
     assert refused[0].event_id in all_ids(session)
     assert pending_ids(session) == set()

@@ -223,11 +223,12 @@ class ChangeRoleDialog(AuthorityDialog):
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         current = role_label(account.role).lower()
+        article = "an" if current[:1] in "aeiou" else "a"
         super().__init__(
             session,
             send,
             f"Change the role of {account.name}",
-            intro=f"{account.name} is a {current}. A new role applies from their next "
+            intro=f"{account.name} is {article} {current}. A new role applies from their next "
             "sign-in: until then they keep the one they signed in with.",
             save_text="Change role",
             parent=parent,

@@ -456,6 +456,8 @@ class AdministrationWindow(QtWidgets.QWidget):
         """Ask the authority in the background; say what came of it."""
         admin = self.administration
         if admin is None or self._working:
+            if refused is not None:  # a dialog waiting for an answer gets one
+                refused("another request is still being answered; try again in a moment")
             return
         self._set_working(True)
 

@@ -109,7 +109,7 @@ class BreakGlassNotice(QtWidgets.QLabel):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         session.signals.changes_applied.connect(self._changes_applied)
-        session.signals.operator_changed.connect(lambda _op: self.refresh())
+        session.signals.operator_changed.connect(self._operator_changed)
         self.refresh()
 
     def _style(self) -> None:
@@ -180,6 +180,9 @@ class BreakGlassNotice(QtWidgets.QLabel):
             lines.append(f"… and {len(self.uses) - 5} more")
         lines.append("Click to open the audit trail.")
         return "\n".join(lines)
+
+    def _operator_changed(self, _operator: object) -> None:
+        self.refresh()
 
     def _changes_applied(self, changes: ChangeSet) -> None:
         if Kind.SESSION_SIGNED_IN in changes.kinds:
