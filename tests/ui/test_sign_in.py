@@ -471,7 +471,7 @@ def test_switch_operator_hands_the_desk_over_without_a_restart(
     ]
 
 
-# ---- a role granted in the Administration window --------------------------------------------------
+# ---- a role granted in the Administration window ---------------------------------------------
 def test_a_role_granted_in_the_administration_window_applies_at_the_other_consoles_next_sign_in(
     qtbot: QtBot, tmp_path: Path, room: Room, worker: DbWorker
 ) -> None:
