@@ -27,6 +27,8 @@ def console(path: str) -> None:
     from pathlib import Path
 
     os.environ["OSC_CONFIG_DIR"] = tempfile.mkdtemp()
+    from synthetic import STAFF
+
     from osc_console.models.agencies import Agency
     from osc_console.models.users import Role, User
     from osc_console.store.event_store import Store
@@ -42,7 +44,7 @@ def console(path: str) -> None:
     apply_theme(app, "dark")
     store = Store.open(Path(path))
     session = ConsoleSession(store, DbWorker(), AppSignals(), "CR1")
-    session.sign_in(User("Bench", Agency.POLICE, Role.DISPATCHER))
+    session.sign_in(STAFF.operator(store, User("Bench", Agency.POLICE, Role.DISPATCHER), "CR1"))
     window = MainWindow(session)
     window.resize(1400, 900)
     window.show()

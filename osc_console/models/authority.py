@@ -95,8 +95,9 @@ def check_authority(principal: str, kind: str) -> None:
             Role(r).label + "s" if r != WORKSTATION else "the workstation itself"
             for r in AUTHORITY[kind]
         )
+        article = "an" if who[:1] in "aeiou" else "a"
         raise NotPermittedError(
-            f"not permitted: a {who} may not record {kind} (only {', '.join(allowed)})"
+            f"not permitted: {article} {who} may not record {kind} (only {', '.join(allowed)})"
         )
 
 

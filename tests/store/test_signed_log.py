@@ -202,19 +202,7 @@ def _article(label: str) -> str:
 
 
 REFUSED = [
-    pytest.param(
-        kind,
-        role,
-        id=f"{role.value} {kind}",
-        marks=[
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: models/authority.py check_authority says 'a admin', not 'an admin'",
-            )
-        ]
-        if role is Role.ADMIN
-        else [],
-    )
+    pytest.param(kind, role, id=f"{role.value} {kind}")
     for kind in sorted(AUTHORITY)
     for role in Role
     if role.value not in writers(kind)
