@@ -295,8 +295,10 @@ def seal(
     recorded_at: str,
     device_seq: int,
     prev_hash: str | None,
+    signer: Signer | None = None,
 ) -> Event:
-    """Fix every envelope field of a draft and compute its hash."""
+    """Fix every envelope field of a draft, compute its hash and, with ``signer``, sign it
+    (one copy of the event, not one per step: this runs for every entry written)."""
     unsealed = Event(
         id=event_id,
         realm=author.realm,
@@ -318,7 +320,15 @@ def seal(
         prev_hash=prev_hash,
         content_hash="",
     )
-    return replace(unsealed, content_hash=event_hash(unsealed))
+    digest = event_hash(unsealed)
+    if signer is None:
+        return replace(unsealed, content_hash=digest)
+    return replace(
+        unsealed,
+        content_hash=digest,
+        key_id=signer.key_id,
+        sig=signer.sign(signed_message(digest)),
+    )
 
 
 def sign_event(event: Event, signer: Signer) -> Event:

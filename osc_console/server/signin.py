@@ -336,7 +336,8 @@ class SignInService:
         if abs(now - when) > self.policy.proof_window:
             raise ApiError(
                 401,
-                f"this workstation's clock is more than {self.policy.proof_window} from the "
+                f"this workstation's clock is more than "
+                f"{int(self.policy.proof_window.total_seconds() // 60)} min from the "
                 "server's: set it right, then sign in again",
             )
         if not verify(station.public_key, proof_message(user, station.code, realm, nonce, at), sig):

@@ -154,7 +154,9 @@ class WorkstationIdentity:
         proof = Proof(nonce, at, device.sign(proof_message(user, self.code, realm, nonce, at)))
         key = self._open(user, password)
         new_key = None
-        if key is None:
+        if key is not None:
+            self._pending.pop(user.casefold(), None)  # an earlier attempt's new key: not needed
+        else:
             # First sign-in here, or the password was reset: a new key, proven to be held.
             key = SigningKey.generate()
             self._pending[user.casefold()] = (key, nonce)
@@ -176,8 +178,13 @@ class WorkstationIdentity:
         if reply.certificate is None or reply.grant is None:
             raise SignInError("the server gave no key certificate or grant; sign in again")
         pending = self._pending.pop(session.user.casefold(), None)
-        key = pending[0] if pending else self._opened.get(session.user.casefold())
-        if key is None or key.key_id != reply.certificate.key_id:
+        candidates = [
+            k
+            for k in (pending[0] if pending else None, self._opened.get(session.user.casefold()))
+            if k is not None
+        ]
+        key = next((k for k in candidates if k.key_id == reply.certificate.key_id), None)
+        if key is None:
             raise SignInError(
                 "the server certified another key than this workstation holds; sign in again"
             )

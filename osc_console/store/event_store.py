@@ -33,11 +33,16 @@ from osc_console.models.events import (
     canonical_json,
     event_hash,
     seal,
-    sign_event,
 )
 from osc_console.models.ids import uuid7
 from osc_console.models.incident import REALM_PATTERN
-from osc_console.models.payloads import Kind, check_realm, is_known, validate_payload
+from osc_console.models.payloads import (
+    AUDIT_KINDS,
+    Kind,
+    check_realm,
+    is_known,
+    validate_payload,
+)
 from osc_console.models.projection import IncidentState, fold, fold_key
 from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
@@ -242,7 +247,9 @@ class Store:
         events: list[Event] = []
         changes = ChangeSet()
         with self._write():
-            self._refuse_if_exercise_ended()
+            if any(d.kind not in AUDIT_KINDS for d in drafts):
+                # Who opens an ended exercise for review is still recorded; nothing else is.
+                self._refuse_if_exercise_ended()
             for draft in drafts:
                 event, changed = self._append_one(draft, author)
                 events.append(event)
@@ -273,17 +280,15 @@ class Store:
             (author.workstation,),
         ).fetchone()
         assert author.signer is not None  # _check_signer, before the transaction
-        event = sign_event(
-            seal(
-                draft,
-                author,
-                event_id=uuid7(),
-                hlc=str(self.clock.now()),
-                recorded_at=to_iso(now),
-                device_seq=(head[0] + 1) if head else 1,
-                prev_hash=head[1] if head else None,
-            ),
-            author.signer,
+        event = seal(
+            draft,
+            author,
+            event_id=uuid7(),
+            hlc=str(self.clock.now()),
+            recorded_at=to_iso(now),
+            device_seq=(head[0] + 1) if head else 1,
+            prev_hash=head[1] if head else None,
+            signer=author.signer,
         )
         stored_at = event.recorded_at
         if head is None:

@@ -26,6 +26,7 @@ from typing import TypeVar
 from osc_console.models.agencies import Agency, Visibility, can_see
 from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import from_iso, to_iso
+from osc_console.models.errors import DomainError
 from osc_console.models.events import Event
 from osc_console.signing.documents import KeyCertificate
 from osc_console.store import outbox
@@ -203,6 +204,7 @@ class SyncEngine:
         self._contacted = False  # the last push step reached the server
         self._stuck = ""  # why waiting entries cannot move, if they cannot
         self._wake = threading.Event()  # cuts a back-off pause short ("Sync now")
+        self._signing_in = threading.Lock()
 
     # ---- what the UI and command line call -------------------------------------------------
     @property
@@ -437,7 +439,13 @@ class SyncEngine:
         with self._lock:
             session = self._session
         if session is None:
-            session = self._login()
+            # One sign-in at a time: the push and pull threads both find no session when
+            # someone signs in, and two requests for one person would make two new keys.
+            with self._signing_in:
+                with self._lock:
+                    session = self._session
+                if session is None:
+                    session = self._login()
         return session.token
 
     def _login(self) -> Session:
@@ -452,7 +460,10 @@ class SyncEngine:
                 credentials.user, credentials.password, self.realm
             )
             answer: LoginAnswer = self.transport.login(request)
-            self._identity.accepted(answer, credentials.password)
+            try:
+                self._identity.accepted(answer, credentials.password)
+            except DomainError as refused:  # this workstation cannot keep what it was given
+                raise SignInNeededError(str(refused)) from refused
         except SignInNeededError as exc:
             with self._lock:
                 if self._credentials is credentials:
