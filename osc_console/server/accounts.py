@@ -397,6 +397,9 @@ class Accounts:
     def drop_tokens_of(self, user: str) -> None:
         self._execute("DELETE FROM tokens WHERE user_name = ?", (user,))
 
+    def drop_tokens_at(self, workstation: str) -> None:
+        self._execute("DELETE FROM tokens WHERE workstation = ?", (workstation,))
+
     # ---- sign-in proofs ----------------------------------------------------------------------
     def use_nonce(self, nonce: str, at: str, older_than: str) -> bool:
         """True the first time a proof's nonce is seen; False for a replay."""

@@ -255,7 +255,8 @@ class AdminService:
         if held is None or not held.active:
             raise ValidationError("workstation", f"{code} is not an enrolled workstation")
         accounts.revoke_workstation(held.code, self.now(), by)
-        self._audit(by, "workstation revoked", held.code, f"key {held.key_id}")
+        accounts.drop_tokens_at(held.code)  # its sign-ins end now, not when they run out
+        self._audit(by, "workstation revoked", held.code, f"key {held.key_id}; signed out")
 
     # ---- the audit trail ------------------------------------------------------------------------
     def audit(self, after: int = 0, limit: int = MAX_AUDIT_PAGE) -> list[AuditEntry]:

@@ -85,22 +85,26 @@ class Authorship:
                 f"was made at {event.workstation}, which only that workstation may send",
                 chained=False,
             )
+        # Nothing unauthenticated takes a chain position: whoever got hold of a desk's
+        # sign-in could otherwise push a forged next entry and have the desk's real one
+        # refused for good. (An entry left unsent from before the desk signed its entries
+        # therefore holds up the ones after it: send everything before upgrading.)
         if event.sig is None or event.key_id is None:
             return Refusal(
                 "unsigned: every new entry must be signed by its author (written before "
                 "this workstation signed its entries?)",
-                chained=True,
+                chained=False,
             )
         cert = self.certificate(event.key_id)
         if cert is None:
             return Refusal(
                 f"signature refused: key {event.key_id} is not registered with this server",
-                chained=True,
+                chained=False,
             )
         with self._lock:
             problem = self._directory.event_problem(event)
         if problem is not None:
-            return Refusal(f"signature refused: {problem}", chained=True)
+            return Refusal(f"signature refused: {problem}", chained=False)
         role: str | None = WORKSTATION
         if not cert.is_device:
             role = role_when(grants(event.actor, event.workstation), event.recorded_at)
@@ -120,18 +124,23 @@ class Authorship:
 
 
 def role_when(grants: list[GrantRow], recorded_at: str) -> str | None:
-    """The role of the latest grant that covered ``recorded_at`` (with clock tolerance), or
-    None. A revoked grant covers nothing recorded after its revocation."""
+    """The role of the latest grant whose period covered ``recorded_at``; only when none did,
+    the latest one that covered it within the clock tolerance (so that a role changed at a
+    sign-in is never applied to what was written just before it). A revoked grant covers
+    nothing recorded after its revocation. None: no grant covered it."""
     try:
         at = from_iso(recorded_at)
     except ValueError:
         return None
-    found: str | None = None
-    for role, issued, expires, revoked in grants:
-        start = from_iso(issued) - CLOCK_TOLERANCE
-        end = from_iso(expires) + CLOCK_TOLERANCE
-        if revoked is not None:
-            end = min(end, from_iso(revoked))
-        if start <= at <= end:
-            found = role  # grants are oldest first: the latest one covering it wins
-    return found
+    for tolerance in (timedelta(0), CLOCK_TOLERANCE):
+        found: str | None = None
+        for role, issued, expires, revoked in grants:
+            start = from_iso(issued) - tolerance
+            end = from_iso(expires) + tolerance
+            if revoked is not None:
+                end = min(end, from_iso(revoked))
+            if start <= at <= end:
+                found = role  # grants are oldest first: the latest one covering it wins
+        if found is not None:
+            return found
+    return None

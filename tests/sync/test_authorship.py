@@ -176,7 +176,8 @@ def test_an_entry_in_another_actors_name_agency_or_workstation_is_refused_with_w
         replace(bob, agency=Agency.POLICE), "Police say so", incident, after=with_daves_key
     )
     from_cc2 = _log(replace(bob, workstation="CC2"), "From CC2", incident)
-    honest = _log(bob, "Bob's own note", incident, after=as_police)
+    # None of them took a place in CC1's chain: Bob's own next entry is still its first.
+    honest = _log(bob, "Bob's own note", incident)
     answers = _push(
         service,
         signed_in(service, "bob", "CC1"),
@@ -774,7 +775,8 @@ def test_entries_from_before_signing_stay_valid_and_a_later_unsigned_one_is_refu
     caller = signed_in(service, "carol", "CR8")
     assert _push(service, caller, late)[0][0] == "rejected"
     # ...and a workstation refuses one a server hands out all the same.
-    sneaked = _log(old, "Sneaked in", before[0].incident_id, after=late, counter=1)
+    # (The refused one took no place in CR8's chain: this one claims the same position.)
+    sneaked = _log(old, "Sneaked in", before[0].incident_id, after=before[1], counter=1)
     _planted(backend, caller, sneaked)
     police = make_workstation(tmp_path, "CR1", Agency.POLICE, SimTransport(service), user="alice")
     police.engine.sync_once()
@@ -841,3 +843,53 @@ def test_break_glass_signs_in_offline_its_entries_are_accepted_and_its_use_recor
     assert reader.store.refused_events() == []
     for station in (police, reader):
         station.close()
+
+
+# ---- what a role change and a revocation reach ------------------------------------------------
+
+
+def test_a_role_changed_at_the_next_sign_in_does_not_judge_what_was_written_just_before(
+    service: SyncService,
+) -> None:
+    """A duty manager records a decision offline, is made a call handler, and signs in again
+    minutes later to sync: the decision was his to record, and is accepted."""
+    add_users(service, ("ray", Agency.POLICE), role="duty_manager")
+    ray = operator_at(service, "CR6", Agency.POLICE, "ray").author("live")
+    decision = hand_made(
+        EventDraft(
+            "decision.recorded",
+            {"decision": "Close Bank junction", "rationale": "Flooding"},
+            incident_id=uuid7(),
+        ),
+        ray,
+    )
+    service.admin.set_role("root", "ray", "call_handler")
+    caller = signed_in(service, "ray", "CR6")  # a new grant, as a call handler, just after
+    assert caller.role == "call_handler"
+    assert _push(service, caller, decision) == [("accepted", None)]
+    # What he records as a call handler from now is judged as such.
+    later = hand_made(
+        EventDraft(
+            "decision.recorded",
+            {"decision": "Reopen", "rationale": "Dry"},
+            incident_id=decision.incident_id,
+        ),
+        ray,
+        after=decision,
+    )
+    (outcome, reason) = _push(service, caller, later)[0]
+    assert outcome == "rejected"
+    assert reason is not None
+    assert reason.startswith("not permitted: a call handler may not record decision.recorded")
+
+
+def test_revoking_a_workstation_ends_its_sign_ins_at_once(service: SyncService) -> None:
+    identity = desk(service, "CR7", Agency.POLICE)
+    _, reply = sign_in_at(service, identity, "alice")
+    authorization = f"Bearer {reply.session.token}"
+    assert service.authenticate(authorization).workstation == "CR7"
+    service.admin.revoke_workstation("root", "CR7")
+    with pytest.raises(ApiError, match="this sign-in is not recognised; sign in again"):
+        service.authenticate(authorization)
+    with pytest.raises(ApiError, match="workstation CR7 is revoked with this server"):
+        sign_in_at(service, identity, "alice")
