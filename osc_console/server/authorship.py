@@ -101,8 +101,9 @@ class Authorship:
                 f"signature refused: key {event.key_id} is not registered with this server",
                 chained=False,
             )
-        with self._lock:
-            problem = self._directory.event_problem(event)
+        # No lock: reading the directory is safe while another thread adds to it, and the
+        # Ed25519 check releases the interpreter, so concurrent pushes verify in parallel.
+        problem = self._directory.event_problem(event)
         if problem is not None:
             return Refusal(f"signature refused: {problem}", chained=False)
         role: str | None = WORKSTATION

@@ -18,6 +18,7 @@ from osc_console.services.identity import Operator, SignInError, WorkstationIden
 from osc_console.store.keyring import Person
 from osc_console.sync.protocol import LoginReply, LoginRequest
 from osc_console.sync.transport import (
+    ServerBusyError,
     ServerRefusedError,
     ServerUnreachableError,
     SignInNeededError,
@@ -76,6 +77,9 @@ class Gatekeeper:
         try:
             request = self.identity.login_request(user, password, realm)
             reply = self.link.login(request)
+        except ServerBusyError as exc:
+            # The server answered: it is no reason to sign in offline instead.
+            raise SignInError(str(exc)) from exc
         except ServerUnreachableError as exc:
             if self.standalone or not offline:
                 raise SignInError(str(exc)) from exc

@@ -470,8 +470,10 @@ class Store:
         when ``unsigned_ok`` vouches for it (written before signing existed).
         """
         batch = list(incoming)
-        if certificates:
-            self.add_certificates(certificates)
+        held = self.key_directory().certificates
+        fresh = [c for c in certificates if held.get(c.key_id) != c]
+        if fresh:  # most pages bring only keys already held: no write for them
+            self.add_certificates(fresh)
         if not batch:
             if meta:
                 self.set_meta(meta)

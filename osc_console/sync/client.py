@@ -25,6 +25,7 @@ from osc_console.sync.protocol import (
 )
 from osc_console.sync.transport import (
     PushAnswer,
+    ServerBusyError,
     ServerRefusedError,
     ServerUnreachableError,
     SignInNeededError,
@@ -157,6 +158,11 @@ class HttpTransport:
             raise ServerUnreachableError(f"cannot reach {self.base_url}: {_plain(exc)}") from exc
         if response.status_code == 401:
             raise SignInNeededError(_message(response))
+        if response.status_code == 429:
+            # Too many at once (sign-ins in a rush, a throttled address): try again later.
+            wait = response.headers.get("Retry-After", "")
+            after = f" (again in {wait} s)" if wait.isdigit() else ""
+            raise ServerBusyError(f"the server is busy: {_message(response)}{after}")
         if response.status_code >= 500:
             raise ServerUnreachableError(
                 f"the server had a problem ({response.status_code}): {_message(response)}"

@@ -27,6 +27,10 @@ class ServerUnreachableError(SyncError):
     for good, so the same request is tried again after a pause."""
 
 
+class ServerBusyError(ServerUnreachableError):
+    """The server is there but asks to come back later (429): too many at once."""
+
+
 class SignInNeededError(SyncError):
     """The server does not accept this sign-in (expired, unknown, or a wrong password)."""
 
