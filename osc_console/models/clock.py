@@ -121,7 +121,10 @@ def from_iso(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=LONDON)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 in a zone east of UTC: not a time anyone meant
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 def is_iso_utc(text: object) -> bool:

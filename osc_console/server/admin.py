@@ -30,6 +30,13 @@ from osc_console.signing.keys import BadKeyError, key_id_of
 MAX_AUDIT_PAGE = 1000
 
 
+def _kinds(role: str) -> frozenset[str]:
+    """What a role may write, to tell a promotion from a demotion."""
+    from osc_console.models.authority import AUTHORITY
+
+    return frozenset(kind for kind, roles in AUTHORITY.items() if role in roles)
+
+
 @dataclass(frozen=True, slots=True)
 class UserView:
     """An account as the Administration window lists it (never its password hash)."""
@@ -154,12 +161,20 @@ class AdminService:
             raise ValidationError("role", f"{account.name} is already a {wanted.label}")
         if account.role == Role.ADMIN and account.active:
             self._keep_an_admin(account.name, "demote")
-        self.accounts().set_role(account.name, wanted.value, self.now())
+        accounts = self.accounts()
+        accounts.set_role(account.name, wanted.value, self.now())
+        # Their sign-ins end: the role they held is in every token, and an administrator
+        # demoted must not keep administering on the token they have.
+        accounts.drop_tokens_of(account.name)
+        if not _kinds(wanted.value) >= _kinds(account.role):
+            # A role that may not write all the old one could: what they write from now on
+            # the grant they hold is refused (it is revoked from this moment).
+            accounts.revoke_grants(account.name, self.now())
         self._audit(
             by,
             "role changed",
             account.name,
-            f"{account.role} -> {wanted.value} (from the next sign-in)",
+            f"{account.role} -> {wanted.value} (from the next sign-in; signed out)",
         )
 
     def disable(self, by: str, name: str) -> None:
@@ -192,7 +207,12 @@ class AdminService:
         )
         accounts.drop_tokens_of(account.name)
         accounts.clear_failures(account.name)
-        self._audit(by, "password reset", account.name, "must choose a new one at sign-in")
+        # The old password may be known to someone else: the grants held with it end now, so
+        # nothing written offline with the old password from now is accepted.
+        accounts.revoke_grants(account.name, self.now())
+        self._audit(
+            by, "password reset", account.name, "must choose a new one at sign-in; grants revoked"
+        )
 
     def unlock(self, by: str, name: str) -> None:
         accounts = self.accounts()

@@ -292,15 +292,19 @@ def create_app(service: SyncService) -> FastAPI:
         service.admin.set_role(caller.user, name, body.role)
         return {"name": name, "role": body.role}
 
-    @app.post("/v1/admin/users/{name}/{action}", summary="Disable, enable or unlock an account")
-    def account_action(
-        name: str = Path(max_length=200),
-        action: str = Path(pattern="^(disable|enable|unlock)$"),
-        authorization: str | None = Header(default=None),
-    ) -> dict[str, Any]:
-        caller = service.authenticate_as(authorization, admins)
-        getattr(service.admin, action)(caller.user, name)
-        return {"name": name, "done": action}
+    def _account_route(action: str, summary: str) -> None:
+        @app.post(f"/v1/admin/users/{{name}}/{action}", summary=summary, name=action)
+        def account_action(
+            name: str = Path(max_length=200),
+            authorization: str | None = Header(default=None),
+        ) -> dict[str, Any]:
+            caller = service.authenticate_as(authorization, admins)
+            getattr(service.admin, action)(caller.user, name)
+            return {"name": name, "done": action}
+
+    _account_route("disable", "Disable an account: its grants end now (administrators)")
+    _account_route("enable", "Enable a disabled account (administrators)")
+    _account_route("unlock", "Unlock an account locked by failed sign-ins (administrators)")
 
     @app.post("/v1/admin/users/{name}/password", summary="Reset a password (administrators)")
     def reset_password(

@@ -96,8 +96,11 @@ class SyncService:
         return caller_of(self.signin.authenticate(authorization))
 
     def authenticate_as(self, authorization: str | None, roles: frozenset[str]) -> Caller:
+        """The caller, if their account (as it stands now, not as their token was issued)
+        is active and holds one of ``roles``."""
         caller = self.authenticate(authorization)
-        if caller.role not in roles:
+        account = self.accounts().find(caller.user)
+        if account is None or not account.active or account.role not in roles:
             raise ApiError(403, f"only {' or '.join(sorted(roles))} users may do this")
         return caller
 

@@ -102,10 +102,17 @@ class AddressThrottle:
                 )
 
     def failed(self, address: str) -> None:
+        now = self._clock()
         with self._lock:
             if len(self._failures) > 100_000:
-                self._failures.clear()  # a flood of addresses: forget rather than grow
-            self._failures.setdefault(address, collections.deque()).append(self._clock())
+                # A flood of addresses: forget those whose failures have run out of the window,
+                # then those not (yet) throttled; never the ones being held back.
+                self._failures = {
+                    a: seen
+                    for a, seen in self._failures.items()
+                    if seen and seen[-1] > now - self.window and len(seen) >= self.limit
+                }
+            self._failures.setdefault(address, collections.deque()).append(now)
 
 
 class PasswordGate:
@@ -165,7 +172,9 @@ class SignInService:
         accounts = self.accounts()
         now = self.wall()
         failures = accounts.failures(name)
-        if failures.locked_until is not None and from_iso(failures.locked_until) > now:
+        if failures.locked_until is not None and from_iso(failures.locked_until) <= now:
+            accounts.clear_failures(name)  # the lock has run out: five more tries
+        elif failures.locked_until is not None:
             accounts.audit(
                 self.now(),
                 name,
@@ -180,12 +189,32 @@ class SignInService:
                 f"this account is locked after {failures.count} failed sign-ins until "
                 f"{local_label(from_iso(failures.locked_until))}; an administrator can unlock it",
             )
+        # The attempt counts before the password work: guesses sent all at once cannot
+        # get more than the limit past the lock while each waits for its check.
+        count = accounts.record_failure(name, self.now())
+        if count > self.policy.lock_after:
+            until = now + self.policy.lock_for
+            accounts.lock(name, to_iso(until))
+            self.throttle.failed(address)
+            accounts.audit(
+                self.now(),
+                name,
+                "sign-in refused",
+                name,
+                "locked",
+                address=address,
+                workstation=workstation,
+            )
+            raise ApiError(
+                403,
+                f"this account is locked after {self.policy.lock_after} failed sign-ins until "
+                f"{local_label(until)}; an administrator can unlock it",
+            )
         account = accounts.find(name)
         stored = account.password_hash if account is not None else self._dummy_hash
         if self.gate.check(normalise(password), stored) and account is not None:
             accounts.clear_failures(name)
             return account
-        count = accounts.record_failure(name, self.now())
         self.throttle.failed(address)
         detail = f"wrong password ({count} in a row)"
         message = NOT_RECOGNISED
@@ -516,9 +545,17 @@ class SignInService:
             public, possession_message(key_id, device_actor(code), code, "enrol"), possession
         ):
             raise ApiError(400, "possession: the workstation's proof of its key does not verify")
-        account = self.check_password(admin, password, address, code)
+        # Anyone on the network can reach this door: a wrong password and the right password
+        # of someone who is not an administrator get the same answer.
+        refused = ApiError(401, f"{NOT_RECOGNISED} as an administrator's")
+        try:
+            account = self.check_password(admin, password, address, code)
+        except ApiError as exc:
+            if exc.status == 401:
+                raise refused from None
+            raise
         if not account.active or account.role != "admin" or account.must_change:
-            raise ApiError(403, "only an administrator may enrol a workstation")
+            raise refused
         cert = enrol(
             self.accounts(),
             self.authority,

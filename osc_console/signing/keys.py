@@ -70,6 +70,34 @@ class SigningKey:
         return base64.b64encode(self.private.sign(message)).decode("ascii")
 
 
+# Points of small order on edwards25519, by their y coordinate (the sign bit apart): 0, 1,
+# p-1 and the two of order 8. A public key among them (or not canonically encoded) would let
+# anyone make a "signature" that verifies for every message (R the neutral point, S = 0), and
+# OpenSSL's verification does not refuse them; libsodium refuses the same list.
+_P = 2**255 - 19
+_SMALL_ORDER_Y = frozenset(
+    {
+        0,
+        1,
+        _P - 1,
+        int.from_bytes(
+            bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+            "little",
+        ),
+        int.from_bytes(
+            bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+            "little",
+        ),
+    }
+)
+
+
+def _weak_point(encoded: bytes) -> bool:
+    """A small-order point, or one not canonically encoded (y at or above p)."""
+    y = int.from_bytes(encoded, "little") & ((1 << 255) - 1)
+    return y >= _P or y in _SMALL_ORDER_Y
+
+
 def _raw_public(public_key: str) -> bytes:
     try:
         raw = base64.b64decode(public_key, validate=True)
@@ -77,6 +105,8 @@ def _raw_public(public_key: str) -> bytes:
         raise BadKeyError("a public key must be base64") from exc
     if len(raw) != 32:
         raise BadKeyError("an Ed25519 public key is 32 bytes")
+    if _weak_point(raw):
+        raise BadKeyError("that public key is a weak point: it would prove nothing")
     return raw
 
 
@@ -99,6 +129,8 @@ def verify(public: str | Ed25519PublicKey, message: bytes, signature: str) -> bo
     try:
         key = public_key(public) if isinstance(public, str) else public
         raw = base64.b64decode(signature, validate=True)
+        if len(raw) != 64 or _weak_point(raw[:32]):
+            return False  # R of small order: not a signature anyone's secret key made
         key.verify(raw, message)
     except (InvalidSignature, BadKeyError, binascii.Error, ValueError, TypeError):
         return False

@@ -54,7 +54,16 @@ class PushAnswer:
 LoginAnswer = LoginReply
 
 # Plain HTTP carries passwords and tokens in clear: only to this machine, unless asked for.
-_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def _is_loopback_address(host: str) -> bool:
+    """An IP literal of this machine (127.0.0.0/8, ::1); a name such as 127.example is not."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_server_url(url: str, *, allow_http: bool = False) -> str:
@@ -71,7 +80,7 @@ def check_server_url(url: str, *, allow_http: bool = False) -> str:
             f"{url!r} is not a server address; give one like https://server.example:8765"
         )
     host = parts.hostname
-    loopback = host in _LOOPBACK or host.startswith("127.")
+    loopback = host == "localhost" or _is_loopback_address(host)
     if parts.scheme == "http" and not loopback and not allow_http:
         raise ServerRefusedError(
             f"{url} would send passwords and tokens in clear across the network: use "

@@ -443,7 +443,11 @@ def test_a_role_an_administrator_grants_applies_from_the_next_sign_in(
     # Sent again later, the early one keeps its answer.
     assert _push(service, signed_in(service, "hal", "CR3"), early)[0][0] == "rejected"
     audit = [(e.action, e.subject, e.detail) for e in service.admin.audit()]
-    assert ("role changed", "hal", "call_handler -> dispatcher (from the next sign-in)") in audit
+    assert (
+        "role changed",
+        "hal",
+        "call_handler -> dispatcher (from the next sign-in; signed out)",
+    ) in audit
 
 
 # ---- disabled accounts ----------------------------------------------------------------------
