@@ -38,6 +38,8 @@ class Account:
     break_glass: bool = False
     created_at: str = ""
     changed_at: str | None = None
+    glass_salt: str | None = None  # break-glass accounts: what makes the key from the password
+    glass_key: str | None = None  # and the key it makes (public half)
 
     @property
     def shown_name(self) -> str:
@@ -103,7 +105,7 @@ class AuditEntry:
 
 _ACCOUNT_COLUMNS = (
     "name, display_name, agency, role, password_hash, active, must_change, break_glass, "
-    "created_at, changed_at"
+    "created_at, changed_at, glass_salt, glass_key"
 )
 _WORKSTATION_COLUMNS = (
     "code, key_id, public_key, agency, enrolled_at, enrolled_by, revoked_at, revoked_by"
@@ -125,6 +127,8 @@ def _account(row: Sequence[Any]) -> Account:
         bool(row[7]),
         row[8],
         row[9],
+        row[10],
+        row[11],
     )
 
 
@@ -152,7 +156,7 @@ class Accounts:
         try:
             self._execute(
                 f"INSERT INTO users ({_ACCOUNT_COLUMNS}, name_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     account.name,
                     account.display_name,
@@ -164,6 +168,8 @@ class Accounts:
                     int(account.break_glass),
                     at,
                     at,
+                    account.glass_salt,
+                    account.glass_key,
                     account.name.casefold(),
                 ),
             )
@@ -204,11 +210,27 @@ class Accounts:
             (int(active), at, name.casefold()),
         )
 
-    def set_password(self, name: str, password_hash: str, must_change: bool, at: str) -> None:
+    def set_password(
+        self,
+        name: str,
+        password_hash: str,
+        must_change: bool,
+        at: str,
+        glass: tuple[str, str] | None = None,
+    ) -> None:
+        """A new password (and, for a break-glass account, the key it makes: salt, key)."""
         self._execute(
-            "UPDATE users SET password_hash = ?, must_change = ?, changed_at = ? "
+            "UPDATE users SET password_hash = ?, must_change = ?, changed_at = ?, "
+            "glass_salt = coalesce(?, glass_salt), glass_key = coalesce(?, glass_key) "
             "WHERE name_key = ?",
-            (password_hash, int(must_change), at, name.casefold()),
+            (
+                password_hash,
+                int(must_change),
+                at,
+                glass[0] if glass else None,
+                glass[1] if glass else None,
+                name.casefold(),
+            ),
         )
 
     # ---- failed sign-ins (per typed name, known or not) -----------------------------------

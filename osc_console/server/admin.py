@@ -23,9 +23,10 @@ from osc_console.server.accounts import Account, Accounts, AuditEntry, UserExist
 from osc_console.server.authorship import Authorship
 from osc_console.server.errors import ApiError
 from osc_console.server.passwords import hash_password
-from osc_console.server.signin import enrol
+from osc_console.server.signin import enrol, glass_key
 from osc_console.signing.authority import Authority
 from osc_console.signing.keys import BadKeyError, key_id_of
+from osc_console.signing.vault import DEFAULT_COST, KdfCost
 
 MAX_AUDIT_PAGE = 1000
 
@@ -76,6 +77,7 @@ class AdminService:
     authorship: Authorship
     wall: Callable[[], datetime]
     hash_cost: int = 2**14
+    glass_cost: KdfCost = DEFAULT_COST
 
     def now(self) -> str:
         return to_iso(self.wall())
@@ -137,10 +139,24 @@ class AdminService:
             must_change,
             break_glass,
         )
+        accounts = self.accounts()
         try:
-            self.accounts().add(account, self.now())
+            accounts.add(account, self.now())
         except UserExistsError:
             raise ValidationError("name", f"a user called {person.name!r} already exists") from None
+        if break_glass:
+            salt, public = glass_key(
+                accounts,
+                self.authority,
+                self.authorship,
+                account,
+                password,
+                cost=self.glass_cost,
+                at=self.now(),
+            )
+            accounts.set_password(
+                account.name, account.password_hash, must_change, self.now(), (salt, public)
+            )
         kind = "break-glass account" if break_glass else "account"
         self._audit(
             by,
@@ -202,8 +218,23 @@ class AdminService:
         account = self._account(name)
         check_password(password, account.name)
         accounts = self.accounts()
+        glass = None
+        if account.break_glass:  # its key is made from its password: a new key, certified
+            glass = glass_key(
+                accounts,
+                self.authority,
+                self.authorship,
+                account,
+                password,
+                cost=self.glass_cost,
+                at=self.now(),
+            )
         accounts.set_password(
-            account.name, hash_password(normalise(password), cost=self.hash_cost), True, self.now()
+            account.name,
+            hash_password(normalise(password), cost=self.hash_cost),
+            True,
+            self.now(),
+            glass,
         )
         accounts.drop_tokens_of(account.name)
         accounts.clear_failures(account.name)

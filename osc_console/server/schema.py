@@ -96,6 +96,10 @@ ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;
+-- A break-glass account's key, made from its password (Argon2id with this salt and cost):
+-- only the password certifies a key made for one use at a desk while the server is down.
+ALTER TABLE users ADD COLUMN glass_salt TEXT;
+ALTER TABLE users ADD COLUMN glass_key TEXT;
 ALTER TABLE users ADD COLUMN changed_at TEXT;
 ALTER TABLE tokens ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
 

@@ -23,7 +23,7 @@ from osc_console.server.signin import SignInPolicy, SignInService
 from osc_console.server.storage import Backend, Digest, RawPage, StorageError
 from osc_console.signing.authority import Authority
 from osc_console.signing.documents import KeyCertificate
-from osc_console.signing.keys import SigningKey
+from osc_console.signing.keys import SigningKey, key_id_of
 from osc_console.sync.protocol import (
     MAX_PULL_LIMIT,
     MAX_PUSH_EVENTS,
@@ -82,7 +82,12 @@ class SyncService:
             self._wall,
         )
         self.admin = AdminService(
-            self.accounts, self.authority, self.authorship, self._wall, self.policy.hash_cost
+            self.accounts,
+            self.authority,
+            self.authorship,
+            self._wall,
+            self.policy.hash_cost,
+            self.policy.glass_cost,
         )
 
     def accounts(self) -> Accounts:
@@ -146,8 +151,9 @@ class SyncService:
         return self.backend.push(caller, checked)
 
     def _break_glass_keys(self, caller: Caller, certificates: Sequence[Any]) -> None:
-        """Keys the break-glass account made offline at this desk, certified by its device
-        key: registered here so the entries signed with them can be checked."""
+        """Keys made at this desk for one use of a break-glass account, each certified by the
+        key only that account's password makes: registered here so the entries signed with
+        them can be checked. Nothing else is brought this way."""
         accounts = self.accounts()
         for data in certificates:
             try:
@@ -162,15 +168,18 @@ class SyncService:
                 not cert.break_glass
                 or account is None
                 or not account.break_glass
+                or not account.glass_key
                 or cert.workstation != caller.workstation
                 or station is None
-                or cert.issuer != station.key_id
                 or cert.agency != account.agency.value
+                or station.agency != account.agency.value
+                or cert.issuer != key_id_of(account.glass_key)
             ):
                 raise ApiError(
                     400,
-                    "certificates: only a break-glass key certified by this workstation's "
-                    "own device key may be brought this way",
+                    "certificates: only a key made at this workstation for a break-glass "
+                    "account of its organisation, certified with that account's password, may "
+                    "be brought this way",
                 )
             problem = self.authorship.problem_of_certificate(cert)
             if problem is not None:

@@ -32,6 +32,7 @@ from osc_console.server.authorship import Authorship
 from osc_console.server.errors import ApiError
 from osc_console.server.passwords import hash_password, verify_password
 from osc_console.signing.authority import Authority
+from osc_console.signing.directory import GLASS_WORKSTATION
 from osc_console.signing.documents import (
     Grant,
     KeyCertificate,
@@ -40,6 +41,7 @@ from osc_console.signing.documents import (
     proof_message,
 )
 from osc_console.signing.keys import BadKeyError, key_id_of, verify
+from osc_console.signing.vault import DEFAULT_COST, KdfCost, derived_key
 from osc_console.sync.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
@@ -70,6 +72,9 @@ class SignInPolicy:
     password_workers: int = 2
     password_queue: int = 16
     hash_cost: int = 2**14
+    # What makes a break-glass account's key from its password (Argon2id): every desk of
+    # its organisation holds the key's public half, so it must be slow to guess at.
+    glass_cost: KdfCost = DEFAULT_COST
 
 
 class AddressThrottle:
@@ -328,7 +333,7 @@ class SignInService:
             grant,
             certificate,
             self._device_certificate(accounts, station),
-            () if account.must_change else self._break_glass(accounts, code),
+            () if account.must_change else self._break_glass(accounts, station),
         )
 
     def _enrolled(self, accounts: Accounts, code: str) -> EnrolledWorkstation:
@@ -428,12 +433,20 @@ class SignInService:
     ) -> KeyCertificate | None:
         return accounts.key(station.key_id)
 
-    def _break_glass(self, accounts: Accounts, code: str) -> tuple[BreakGlass, ...]:
-        """The room's break-glass accounts as this desk keeps them, each with a grant for
-        this desk (renewed once half of it has run)."""
+    def _break_glass(
+        self, accounts: Accounts, station: EnrolledWorkstation
+    ) -> tuple[BreakGlass, ...]:
+        """The break-glass accounts of this desk's organisation as the desk keeps them: what
+        their password must make, and a grant for this desk (renewed once half has run)."""
         bundles = []
         now = self.wall()
+        code = station.code
         for account in accounts.break_glass_accounts():
+            if account.agency.value != station.agency or not account.glass_key:
+                continue
+            glass = accounts.key(key_id_of(account.glass_key))
+            if glass is None or not account.glass_salt:
+                continue
             current = [
                 g
                 for g in accounts.grants_of(account.name, code)
@@ -451,13 +464,16 @@ class SignInService:
             )
             if not current:
                 accounts.add_grant(grant)
+            cost = self.policy.glass_cost
             bundles.append(
                 BreakGlass(
                     account.name,
                     account.shown_name,
                     account.agency.value,
                     account.role,
-                    account.password_hash,
+                    account.glass_salt,
+                    (cost.memory_kib, cost.iterations, cost.lanes),
+                    glass,
                     grant,
                 )
             )
@@ -509,11 +525,24 @@ class SignInService:
         if normalise(new) == normalise(old):
             raise ApiError(400, "password: the new password must differ from the old one")
         accounts = self.accounts()
+        account = accounts.find(record.user)
+        glass = None
+        if account is not None and account.break_glass:
+            glass = glass_key(
+                accounts,
+                self.authority,
+                self.authorship,
+                account,
+                new,
+                cost=self.policy.glass_cost,
+                at=self.now(),
+            )
         accounts.set_password(
             record.user,
             hash_password(normalise(new), cost=self.policy.hash_cost),
             False,
             self.now(),
+            glass,
         )
         accounts.drop_tokens_of(record.user)
         accounts.audit(
@@ -567,6 +596,37 @@ class SignInService:
             at=self.now(),
         )
         return cert, self.authority.public_key
+
+
+def glass_key(
+    accounts: Accounts,
+    authority: Authority,
+    authorship: Authorship,
+    account: Account,
+    password: str,
+    *,
+    cost: KdfCost,
+    at: str,
+) -> tuple[str, str]:
+    """Make (and certify) the key a break-glass account's password makes: returns the salt
+    and the public key to keep with the account."""
+    import base64
+    import secrets
+
+    salt = secrets.token_bytes(16)
+    key = derived_key(normalise(password), salt, cost)
+    cert = authority.certify(
+        key.public_key,
+        key.key_id,
+        user=account.name,
+        agency=account.agency.value,
+        workstation=GLASS_WORKSTATION,
+        at=at,
+        break_glass=True,
+    )
+    accounts.add_key(cert)
+    authorship.learn(cert)
+    return base64.b64encode(salt).decode("ascii"), key.public_key
 
 
 def enrol(

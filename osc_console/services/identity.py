@@ -40,6 +40,7 @@ from osc_console.signing.vault import (
     KdfCost,
     SealedKeyError,
     WrongPasswordError,
+    derived_key,
     open_key,
     seal_key,
 )
@@ -170,11 +171,12 @@ class WorkstationIdentity:
         session = reply.session
         if reply.device_certificate is not None:
             self.keyring.set_device_certificate(reply.device_certificate)
-        if reply.break_glass:
-            self.keyring.keep_break_glass([b.to_wire() for b in reply.break_glass], self.now())
         self.keyring.clear_failures(session.user)
         if session.must_change_password:
             return
+        # What the server says now, even nothing: an account no longer break-glass (or
+        # disabled) is forgotten here at the next sign-in.
+        self.keyring.keep_break_glass([b.to_wire() for b in reply.break_glass], self.now())
         if reply.certificate is None or reply.grant is None:
             raise SignInError("the server gave no key certificate or grant; sign in again")
         pending = self._pending.pop(session.user.casefold(), None)
@@ -278,11 +280,9 @@ class WorkstationIdentity:
         (no server needed). Failures count, as at sign-in."""
         self._check_not_locked(operator.user)
         if operator.method is SignInMethod.BREAK_GLASS:
-            from osc_console.server.passwords import verify_password
-
             accounts = {b.user.casefold(): b for b in self.break_glass_accounts()}
             bundle = accounts.get(operator.user.casefold())
-            if bundle is None or not verify_password(normalise(password), bundle.password_hash):
+            if bundle is None or self._glass_key(bundle, password) is None:
                 raise self._failed(operator.user)
         else:
             key = self._open(operator.user, password)
@@ -337,48 +337,52 @@ class WorkstationIdentity:
     def sign_in_break_glass(
         self, user: str, password: str, declared_name: str, reason: str
     ) -> Operator:
-        """The room's emergency account, at a desk, with the server down: the password is
-        checked against the verifier held here, a new key is made for this use and certified
-        by this workstation's device key, and the use is recorded (by the caller)."""
-        from osc_console.server.passwords import verify_password
-
+        """The room's emergency account, at a desk, with the server down: its password must
+        make the account's key (Argon2id with the salt the server gave); that key certifies a
+        new key made for this use only, and the use is recorded (by the caller)."""
         if not declared_name.strip() or not reason.strip():
             raise SignInError("break-glass: say who you are and why the account is needed")
         self._check_not_locked(user)
         accounts = {b.user.casefold(): b for b in self.break_glass_accounts()}
         bundle = accounts.get(user.casefold())
-        device = self.keyring.device_certificate()
-        if bundle is None or device is None:
+        if bundle is None:
             raise SignInError(
                 f"{user} is not a break-glass account this workstation knows (it learns them "
-                "when someone signs in online)"
+                "when someone of its organisation signs in online)"
             )
-        if not verify_password(normalise(password), bundle.password_hash):
+        glass = self._glass_key(bundle, password)
+        if glass is None:
             raise self._failed(bundle.user)
         self.keyring.clear_failures(bundle.user)
         authority = self.keyring.authority()
         grant = bundle.grant
-        if authority is None or not grant.verified_by(authority.public_key):
-            raise SignInError("the break-glass grant held here does not verify")
+        if (
+            authority is None
+            or not grant.verified_by(authority.public_key)
+            or not bundle.certificate.verified_by(authority.public_key)
+            or (grant.user, grant.agency) != (bundle.certificate.user, bundle.certificate.agency)
+            or grant.user.casefold() != bundle.user.casefold()
+        ):
+            raise SignInError("the break-glass account held here does not verify")
         if grant.workstation != self.code or from_iso(grant.expires_at) <= self.wall():
             raise SignInError("the break-glass grant held here has run out; ask an administrator")
         key = SigningKey.generate()
         cert = KeyCertificate(
             key_id=key.key_id,
             public_key=key.public_key,
-            user=bundle.user,
-            agency=bundle.agency,
+            user=grant.user,
+            agency=grant.agency,
             workstation=self.code,
             issued_at=self.now(),
-            issuer=device.key_id,
+            issuer=glass.key_id,
             break_glass=True,
-        ).signed_by(self.device_key)
+        ).signed_by(glass)
         self.keyring.keep_break_glass_key(cert)
         return Operator(
-            bundle.user,
-            bundle.display_name,
-            Agency(bundle.agency),
-            Role(bundle.role),
+            grant.user,
+            grant.display_name,
+            Agency(grant.agency),
+            Role(grant.role),
             self.code,
             key,
             cert,
@@ -387,6 +391,15 @@ class WorkstationIdentity:
             declared_name=" ".join(declared_name.split()),
             reason=reason.strip(),
         )
+
+    def _glass_key(self, bundle: BreakGlass, password: str) -> SigningKey | None:
+        """The break-glass account's key, if ``password`` makes it."""
+        try:
+            salt = base64.b64decode(bundle.salt)
+            key = derived_key(normalise(password), salt, KdfCost(*bundle.cost))
+        except (ValueError, TypeError):
+            return None
+        return key if key.public_key == bundle.certificate.public_key else None
 
     # ---- standalone: this workstation is its own authority -------------------------------------
     def standalone_authority(self) -> PinnedAuthority:
@@ -459,6 +472,12 @@ def register_operator(store: Store, operator: Operator, identity: WorkstationIde
     device = identity.keyring.device_certificate()
     if device is not None:
         certs.append(device)
+    if operator.method is SignInMethod.BREAK_GLASS:
+        certs.extend(
+            b.certificate
+            for b in identity.break_glass_accounts()
+            if b.user.casefold() == operator.user.casefold()
+        )
     certs.append(operator.certificate)
     problems = store.add_certificates(certs)
     if problems:

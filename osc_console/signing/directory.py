@@ -1,10 +1,11 @@
 """Which keys a replica trusts, and the check of one event's signature against them.
 
 A replica (a workstation's store, the server) trusts its authorities' keys; it learns each
-author's key from a certificate one of them signed. A break-glass key made offline is
-certified by the enrolled device key of the workstation where it was made, and only for that
-workstation's break-glass use. Checking many events spreads the signature checks over the
-cores: ``cryptography`` releases the interpreter lock while it verifies.
+author's key from a certificate one of them signed. A key made offline for one use of a
+break-glass account is certified by the key that account's password makes (itself certified
+by the authority), so only someone who knows that password can make one. Checking many
+events spreads the signature checks over the cores: ``cryptography`` releases the
+interpreter lock while it verifies.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from osc_console.models.events import Event, signed_message
 from osc_console.signing.documents import KeyCertificate
 from osc_console.signing.keys import verify
 
+# A break-glass account's own key names no workstation: it certifies, never signs entries.
+GLASS_WORKSTATION = "*"
 # Below this many events a page is checked in the calling thread: a pool costs more.
 _PARALLEL_FROM = 256
 
@@ -34,9 +37,17 @@ class KeyDirectory:
         """Why this certificate cannot be trusted here, or None."""
         issuer = self.authorities.get(cert.issuer)
         if issuer is None and cert.break_glass:
-            device = self.certificates.get(cert.issuer)
-            if device is not None and device.is_device and device.workstation == cert.workstation:
-                issuer = device.public_key
+            # A key made at a desk for one use of a break-glass account: certified by the key
+            # that account's password makes, itself certified by an authority.
+            glass = self.certificates.get(cert.issuer)
+            if (
+                glass is not None
+                and glass.break_glass
+                and glass.workstation == GLASS_WORKSTATION
+                and (glass.user, glass.agency) == (cert.user, cert.agency)
+                and cert.workstation != GLASS_WORKSTATION
+            ):
+                issuer = glass.public_key
         if issuer is None:
             return f"key {cert.key_id} is certified by {cert.issuer}, an authority not trusted here"
         if not cert.verified_by(issuer):
@@ -100,7 +111,8 @@ def directory_of(
     directory = KeyDirectory(dict(authorities))
     pending = list(certificates)
     # Device certificates first: a break-glass key is certified by one.
-    pending.sort(key=lambda c: (not c.is_device, c.issued_at))
+    # Break-glass accounts' own keys first: each certifies the keys made for one use.
+    pending.sort(key=lambda c: (c.workstation != GLASS_WORKSTATION, c.issued_at))
     for cert in pending:
         directory.add(cert)
     return directory

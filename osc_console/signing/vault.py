@@ -55,6 +55,13 @@ def _derive(password: str, salt: bytes, cost: KdfCost) -> bytes:
     ).derive(password.encode("utf-8"))
 
 
+def derived_key(password: str, salt: bytes, cost: KdfCost = DEFAULT_COST) -> SigningKey:
+    """The key a password makes (Argon2id over the password and a salt): whoever knows the
+    password can make it again anywhere, and nobody else can. The room's break-glass
+    account's key is this, so that only its password certifies a key made offline."""
+    return SigningKey.from_seed(_derive(password, salt, cost))
+
+
 def seal_key(key: SigningKey, password: str, context: str, cost: KdfCost = DEFAULT_COST) -> str:
     salt = secrets.token_bytes(16)
     nonce = secrets.token_bytes(12)

@@ -47,7 +47,12 @@ from osc_console.models.projection import IncidentState, fold, fold_key
 from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
 from osc_console.models.users import User, make_user
-from osc_console.signing.directory import KeyDirectory, directory_of, event_problems
+from osc_console.signing.directory import (
+    GLASS_WORKSTATION,
+    KeyDirectory,
+    directory_of,
+    event_problems,
+)
 from osc_console.signing.documents import KeyCertificate
 from osc_console.store import rows
 from osc_console.store.database import connect, open_database
@@ -380,7 +385,8 @@ class Store:
         directory = self.key_directory()
         problems: list[str] = []
         fresh: list[KeyCertificate] = []
-        for cert in sorted(certs, key=lambda c: not c.is_device):
+        # Certificates that certify others (a break-glass account's own key) go in first.
+        for cert in sorted(certs, key=lambda c: c.workstation != GLASS_WORKSTATION):
             held = directory.certificates.get(cert.key_id)
             if held is not None and held == cert:
                 continue

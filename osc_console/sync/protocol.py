@@ -215,14 +215,18 @@ class LoginRequest:
 
 @dataclass(frozen=True, slots=True)
 class BreakGlass:
-    """The room's break-glass account as a workstation keeps it for a day the server is down:
-    its password verifier and a grant for this workstation. Every use is recorded."""
+    """The room's break-glass account as a desk of its organisation keeps it for a day the
+    server is down: the salt and cost with which its password makes its key, that key's
+    certificate (what the password must make), and a grant for this desk. Every use is
+    recorded."""
 
     user: str
     display_name: str
     agency: str
     role: str
-    password_hash: str
+    salt: str
+    cost: tuple[int, int, int]  # Argon2id memory (KiB), iterations, lanes
+    certificate: KeyCertificate
     grant: Grant
 
     def to_wire(self) -> dict[str, Any]:
@@ -231,18 +235,23 @@ class BreakGlass:
             "display_name": self.display_name,
             "agency": self.agency,
             "role": self.role,
-            "password_hash": self.password_hash,
+            "salt": self.salt,
+            "cost": list(self.cost),
+            "certificate": self.certificate.to_wire(),
             "grant": self.grant.to_wire(),
         }
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> BreakGlass:
+        cost = data["cost"]
         return cls(
             str(data["user"]),
             str(data.get("display_name") or ""),
             str(data["agency"]),
             str(data["role"]),
-            str(data["password_hash"]),
+            str(data["salt"]),
+            (int(cost[0]), int(cost[1]), int(cost[2])),
+            KeyCertificate.from_wire(data["certificate"]),
             Grant.from_wire(data["grant"]),
         )
 

@@ -50,7 +50,7 @@ from osc_console.sync.transport import Transport
 PG_DSN = os.environ.get("OSC_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"
 # Cheap password and key sealing: these tests sign in thousands of times.
-FAST_POLICY = SignInPolicy(hash_cost=2**4, address_failures=10_000)
+FAST_POLICY = SignInPolicy(hash_cost=2**4, address_failures=10_000, glass_cost=TEST_COST)
 
 
 def pg_available() -> bool:

@@ -897,3 +897,87 @@ def test_revoking_a_workstation_ends_its_sign_ins_at_once(service: SyncService) 
         service.authenticate(authorization)
     with pytest.raises(ApiError, match="workstation CR7 is revoked with this server"):
         sign_in_at(service, identity, "alice")
+
+
+# ---- break glass: only its password, only its organisation ------------------------------------
+
+
+def test_a_break_glass_key_not_certified_with_the_accounts_password_is_refused(
+    service: SyncService,
+) -> None:
+    """Someone at the desk with its files (the device key) but not the break-glass password
+    cannot make a key the server takes as the account's."""
+    from osc_console.signing.documents import KeyCertificate
+
+    service.admin.add_user(
+        "admin",
+        "room-glass",
+        "police",
+        "duty_manager",
+        "river over the embankment",
+        break_glass=True,
+        must_change=False,
+    )
+    identity = desk(service, "CR4", Agency.POLICE)
+    caller = signed_in(service, "alice", "CR4")
+    forged_key = SigningKey.generate()
+    by_device = KeyCertificate(
+        key_id=forged_key.key_id,
+        public_key=forged_key.public_key,
+        user="room-glass",
+        agency="police",
+        workstation="CR4",
+        issued_at=service.now(),
+        issuer=identity.device_key.key_id,
+        break_glass=True,
+    ).signed_by(identity.device_key)
+    with pytest.raises(ApiError) as refused:
+        service.push(caller, PROTOCOL_VERSION, [], [by_device.to_wire()])
+    assert refused.value.status == 400
+    assert refused.value.message.startswith(
+        "certificates: only a key made at this workstation for a break-glass account of its "
+        "organisation, certified with that account's password"
+    )
+    # The right password makes the account's key, and the desk's own break-glass sign-in works.
+    bundle = {b.user: b for b in identity.break_glass_accounts()}["room-glass"]
+    assert bundle.certificate.workstation == "*"  # it certifies keys; it signs no entry
+    with pytest.raises(SignInError, match="not recognised"):
+        identity.sign_in_break_glass("room-glass", "a guessed password here", "X", "Y")
+    operator = identity.sign_in_break_glass(
+        "room-glass", "river over the embankment", "Sgt. J. Patel", "Server down"
+    )
+    service.push(caller, PROTOCOL_VERSION, [], [operator.certificate.to_wire()])
+    assert service.authorship.certificate(operator.certificate.key_id) is not None
+
+
+def test_a_desk_learns_only_its_own_organisations_break_glass_accounts(
+    service: SyncService,
+) -> None:
+    service.admin.add_user(
+        "admin",
+        "police-glass",
+        "police",
+        "duty_manager",
+        "river over the embankment",
+        break_glass=True,
+        must_change=False,
+    )
+    service.admin.add_user(
+        "admin",
+        "council-glass",
+        "corporation",
+        "dispatcher",
+        "cheapside in the snow",
+        break_glass=True,
+        must_change=False,
+    )
+    council = desk(service, "CC4", Agency.CORPORATION)
+    sign_in_at(service, council, "bob")
+    assert [b.user for b in council.break_glass_accounts()] == ["council-glass"]
+    police = desk(service, "CR4", Agency.POLICE)
+    sign_in_at(service, police, "alice")
+    assert [b.user for b in police.break_glass_accounts()] == ["police-glass"]
+    # Disabled: forgotten at the desk's next sign-in.
+    service.admin.disable("admin", "police-glass")
+    sign_in_at(service, police, "alice")
+    assert police.break_glass_accounts() == []
