@@ -390,7 +390,7 @@ def create_app(service: SyncService) -> FastAPI:
             remaining = deadline - loop.time()
             if page.rows or page.more or remaining <= 0:
                 keys = await run_in_threadpool(service.certificates, page.key_ids)
-                text = _page_json(page, service.now(), keys, service.signing_since())
+                text = _page_json(page, service.now(), keys, service.signing_since_signed())
                 return Response(text, media_type="application/json")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout=min(remaining, CROSS_PROCESS_POLL))
@@ -411,7 +411,7 @@ def create_app(service: SyncService) -> FastAPI:
 
 
 def _page_json(
-    page: RawPage, server_time: str, keys: list[KeyCertificate], signing_since: int
+    page: RawPage, server_time: str, keys: list[KeyCertificate], signing_since: tuple[int, str]
 ) -> str:
     """The page as text, built from the stored wire JSON without parsing it again."""
     parts = [
@@ -422,7 +422,8 @@ def _page_json(
     return (
         f'{{"events":[{",".join(parts)}],"next":{page.next},'
         f'"more":{"true" if page.more else "false"},"high_water":{page.high_water},'
-        f'"keys":{certs},"signing_since":{signing_since},'
+        f'"keys":{certs},"signing_since":{signing_since[0]},'
+        f'"signing_since_sig":"{signing_since[1]}",'
         f'"server_time":"{server_time}"}}'
     )
 

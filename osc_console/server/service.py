@@ -22,7 +22,7 @@ from osc_console.server.rules import Caller, check_event
 from osc_console.server.signin import SignInPolicy, SignInService
 from osc_console.server.storage import Backend, Digest, RawPage, StorageError
 from osc_console.signing.authority import Authority
-from osc_console.signing.documents import KeyCertificate
+from osc_console.signing.documents import KeyCertificate, signing_since_message
 from osc_console.signing.keys import SigningKey, key_id_of
 from osc_console.sync.protocol import (
     MAX_PULL_LIMIT,
@@ -73,6 +73,7 @@ class SyncService:
         self.authorship = Authorship(
             self.accounts, (self.authority.key_id, self.authority.public_key)
         )
+        self.signing_since_signed()  # the statement made once, at the first start
         self.signin = SignInService(
             self.accounts,
             backend.server_id,
@@ -219,6 +220,21 @@ class SyncService:
 
     def signing_since(self) -> int:
         return int(self.backend.meta("signing_since") or 0)
+
+    def signing_since_signed(self) -> tuple[int, str]:
+        """Where signing began, as this server's authority signed it when it first ran on
+        this database: the statement is kept, never signed again, so changing the figure in
+        the database breaks its signature (workstations check it, and keep the first)."""
+        held = self.backend.meta("signing_since_statement")
+        if held is None:
+            seq = self.signing_since()
+            sig = self.authority.key.sign(signing_since_message(self.backend.server_id(), seq))
+            held = self.backend.set_meta_once("signing_since_statement", f"{seq}:{sig}")
+        figure, _, sig = held.partition(":")
+        try:
+            return int(figure), sig
+        except ValueError:
+            return 0, ""
 
     @staticmethod
     def check_pull(caller: Caller, realm: str, after: int, limit: int) -> None:

@@ -119,6 +119,14 @@ def proof_message(user: str, workstation: str, realm: str, nonce: str, at: str) 
     ).encode("utf-8")
 
 
+def signing_since_message(server_id: str, seq: int) -> bytes:
+    """What a server's authority signs to say which of its events predate signing (those at
+    or below ``seq``): a workstation takes an unsigned event only on this word."""
+    return _label("signing-since") + canonical_json(
+        {"server_id": server_id, "signing_since": seq}
+    ).encode("utf-8")
+
+
 def possession_message(key_id: str, user: str, workstation: str, nonce: str) -> bytes:
     """What a new user key signs to prove its holder has the private half."""
     return _label("key-possession") + canonical_json(

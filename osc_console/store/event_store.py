@@ -356,6 +356,20 @@ class Store:
             for row in self.conn.execute(f"SELECT {_CERT_COLUMNS} FROM key_certificates")
         ]
 
+    def pre_signing(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these unsigned events are on record as written before signing existed."""
+        found: set[str] = set()
+        for start in range(0, len(event_ids), 500):
+            chunk = list(event_ids[start : start + 500])
+            marks = ",".join("?" for _ in chunk)
+            found.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT event_id FROM pre_signing WHERE event_id IN ({marks})", chunk
+                )
+            )
+        return found
+
     def authorities_held(self) -> dict[str, str]:
         """The trusted authorities as stored (key id -> public key)."""
         return dict(self.conn.execute("SELECT key_id, public_key FROM authorities").fetchall())
@@ -671,6 +685,11 @@ class Store:
         self, stored: list[Event], duplicates: list[str], rejected: list[Rejection], size: int
     ) -> ApplyResult:
         capped = self._observe(stored)
+        unsigned = [(e.id,) for e in stored if e.sig is None]
+        if unsigned:  # vouched for as written before signing (see apply_remote)
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO pre_signing (event_id) VALUES (?)", unsigned
+            )
         changes = self._project(stored)
         self._index_pending()
         return ApplyResult(

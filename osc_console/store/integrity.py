@@ -107,6 +107,8 @@ _REQUIRED_TRIGGERS = {
     "incidents_fts_delete": "incident search would keep removed incidents",
     "key_certificates_no_update": "the authors' keys are no longer protected against change",
     "key_certificates_no_delete": "the authors' keys are no longer protected against removal",
+    "pre_signing_no_update": "the record of entries from before signing is no longer protected",
+    "pre_signing_no_delete": "the record of entries from before signing is no longer protected",
 }
 _REQUIRED_TABLES = (
     "meta",
@@ -119,6 +121,7 @@ _REQUIRED_TABLES = (
     "authorities",
     "key_certificates",
     "refused_events",
+    "pre_signing",
 )
 
 
@@ -151,19 +154,22 @@ def _signatures(
     store: Store, events: list[Event], directory: KeyDirectory, local: set[str], report: CheckReport
 ) -> None:
     since = store.meta("signing.since") or ""
+    unsigned = [e.id for e in events if e.sig is None]
+    before = store.pre_signing(unsigned) if unsigned else set()
     for event, problem in zip(events, event_problems(events, directory), strict=True):
         subject = f"event {event.id} ({event.kind}, {event.actor} at {event.workstation})"
         if problem is None:
             report.signed += 1
         elif problem == "unsigned":
             report.unsigned += 1
-            if event.workstation in local and event.recorded_at >= since:
+            if event.id not in before:
+                where = "written here" if event.workstation in local else "received"
                 report.problems.append(
                     Problem(
                         "signature",
                         subject,
-                        f"unsigned, though written here after signing began ({since}): "
-                        "altered, or written around the program",
+                        f"unsigned, though {where} after signing began ({since}) and never "
+                        "vouched for as older: altered, or written around the program",
                     )
                 )
         else:

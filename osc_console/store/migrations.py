@@ -323,6 +323,16 @@ _SIGNATURES = """
         CREATE TRIGGER key_certificates_no_delete BEFORE DELETE ON key_certificates
         BEGIN SELECT RAISE(ABORT, 'key certificates are never removed'); END;
 
+        -- The unsigned events this store holds that were written before signing existed:
+        -- those it held when it was upgraded, and those the server vouched for (signed by
+        -- its authority) when they were pulled. Any other unsigned event is a fault.
+        CREATE TABLE pre_signing (event_id TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT INTO pre_signing (event_id) SELECT id FROM events;
+        CREATE TRIGGER pre_signing_no_update BEFORE UPDATE ON pre_signing
+        BEGIN SELECT RAISE(ABORT, 'the entries from before signing are never changed'); END;
+        CREATE TRIGGER pre_signing_no_delete BEFORE DELETE ON pre_signing
+        BEGIN SELECT RAISE(ABORT, 'the entries from before signing are never changed'); END;
+
         -- Events received from the server that this workstation refused (a signature that
         -- fails, an unregistered key): kept as received, with why, to be shown and reported.
         CREATE TABLE refused_events (

@@ -28,10 +28,17 @@ from osc_console.models.changes import ChangeSet
 from osc_console.models.clock import from_iso, to_iso
 from osc_console.models.errors import DomainError
 from osc_console.models.events import Event
-from osc_console.signing.documents import KeyCertificate
+from osc_console.signing.documents import KeyCertificate, signing_since_message
+from osc_console.signing.keys import verify
 from osc_console.store import outbox
 from osc_console.store.event_store import Store
-from osc_console.sync.protocol import DEFAULT_PULL_LIMIT, Outcome, Session, fold_digests
+from osc_console.sync.protocol import (
+    DEFAULT_PULL_LIMIT,
+    Outcome,
+    PullPage,
+    Session,
+    fold_digests,
+)
 from osc_console.sync.transport import (
     LoginAnswer,
     ServerRefusedError,
@@ -382,7 +389,7 @@ class SyncEngine:
                 events,
                 meta={key: str(page.next)},
                 certificates=page.keys,
-                unsigned_ok=_vouched(page.unsigned_ok()),
+                unsigned_ok=_vouched(page.unsigned_ok(self._signing_since(store, page))),
             )
             cursor = page.next
             stored += len(result.stored)
@@ -405,6 +412,29 @@ class SyncEngine:
                 break
         self._update(progress=None)
         return stored
+
+    def _signing_since(self, store: Store, page: PullPage) -> int:
+        """Where the server says signing began, if its authority signed it; the first figure
+        a workstation takes is kept, and a later, larger one never believed (a server
+        database changed to vouch for planted unsigned entries)."""
+        with self._lock:
+            reply = self._reply
+        key = f"signing.since.{self._server_id}"
+        pinned = store.meta(key)
+        if reply is None or not reply.authority_public_key:
+            return int(pinned) if pinned else 0
+        message = signing_since_message(self._server_id, page.signing_since)
+        if not verify(reply.authority_public_key, message, page.signing_since_sig):
+            if page.signing_since:
+                self._alarm(
+                    "the server's word on which entries predate signing does not verify: no "
+                    "unsigned entry is taken from it"
+                )
+            return int(pinned) if pinned else 0
+        if pinned is None:
+            store.set_meta({key: str(page.signing_since)})
+            return page.signing_since
+        return min(int(pinned), page.signing_since)
 
     def _trust_authority(self, store: Store) -> None:
         """The server's authority key, as the sign-in gave it: what certifies every key."""

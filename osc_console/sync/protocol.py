@@ -94,8 +94,10 @@ class PullPage:
     # certified any break-glass key among them).
     keys: tuple[KeyCertificate, ...] = ()
     # Events at or below this seq were stored before the server required signatures: an
-    # unsigned one of them is "unsigned (before signing)"; any later one is refused.
+    # unsigned one of them is "unsigned (before signing)"; any later one is refused. The
+    # server's authority signs the figure (a workstation checks it, and keeps the first).
     signing_since: int = 0
+    signing_since_sig: str = ""
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> PullPage:
@@ -111,12 +113,14 @@ class PullPage:
             int(data.get("high_water", 0)),
             tuple(KeyCertificate.from_wire(k) for k in data.get("keys") or ()),
             int(data.get("signing_since", 0)),
+            str(data.get("signing_since_sig", "")),
         )
 
-    def unsigned_ok(self) -> frozenset[str]:
-        """The ids of this page's unsigned events that predate signing on the server."""
+    def unsigned_ok(self, signing_since: int) -> frozenset[str]:
+        """The ids of this page's unsigned events at or below ``signing_since`` (the figure
+        the workstation has checked and pinned)."""
         return frozenset(
-            p.event.id for p in self.events if p.event.sig is None and p.seq <= self.signing_since
+            p.event.id for p in self.events if p.event.sig is None and p.seq <= signing_since
         )
 
 

@@ -95,3 +95,25 @@ def test_check_refuses_a_key_certificate_that_no_trusted_authority_signed(
     messages = [p.message for p in report.problems if p.area == "signature"]
     assert any("does not verify" in m for m in messages)
     assert any("not registered" in m for m in messages)  # the events signed with it fail too
+
+
+def test_an_unsigned_event_never_vouched_for_is_named_whoever_deleted_the_chain_records(
+    store: Store, police_desk: IncidentService
+) -> None:
+    """Only the events the store held when it was upgraded, and those the server vouched for
+    when they were pulled, may be unsigned; deleting the record of which chains are local
+    changes nothing."""
+    opened = police_desk.open_incident(knife_incident())
+    police_desk.add_log(opened.incident.id, "Suspect detained")
+    edited = _rewrite_newest(store, {"text": "Suspect released"}, keep_sig=False)
+    conn = sqlite3.connect(store.path)
+    conn.execute("DELETE FROM meta WHERE key LIKE 'chain.%'")
+    conn.commit()
+    conn.close()
+
+    report = check_store(store)
+
+    assert not report.ok
+    (problem,) = [p for p in report.problems if p.area == "signature"]
+    assert problem.subject == f"event {edited} (log.added, PC Jane Smith at CR1)"
+    assert "never vouched for as older" in problem.message

@@ -124,7 +124,7 @@ class SimTransport:
             raw,
             self.service.now(),
             self.service.certificates(raw.key_ids),
-            self.service.signing_since(),
+            self.service.signing_since_signed(),
         )
         if fault is Fault.DUPLICATED:
             raw = self.service.pull(caller, realm, after, limit)  # type: ignore[arg-type]

@@ -792,6 +792,31 @@ def test_entries_from_before_signing_stay_valid_and_a_later_unsigned_one_is_refu
         (sneaked.id, "unsigned: new entries must be signed by their author")
     ]
     police.close()
+    # Someone with the server's database moves where signing began, to vouch for a planted
+    # entry. The server states the figure signed as it stood at its first start, and never
+    # again: the change is ignored, and the planted entry refused.
+    backend_execute = backend._execute  # one statement, as the backends run them
+    backend_execute("UPDATE server_meta SET value = '50' WHERE key = 'signing_since'", ())
+    planted = _log(old, "Planted later", before[0].incident_id, after=sneaked, counter=2)
+    _planted(backend, caller, planted)
+    fresh = make_workstation(tmp_path, "CR3", Agency.POLICE, SimTransport(service), user="carol")
+    fresh.engine.sync_once()
+    assert fresh.store.event(planted.id) is None
+    assert {e.id for e in fresh.store.iter_events() if not e.is_signed} == {e.id for e in before}
+    fresh.close()
+    # Changing the signed statement itself breaks its signature: a workstation takes no
+    # unsigned entry on it, and says so.
+    statement = backend.meta("signing_since_statement")
+    assert statement is not None
+    backend_execute(
+        "UPDATE server_meta SET value = ? WHERE key = 'signing_since_statement'",
+        ("50:" + statement.partition(":")[2],),
+    )
+    other = make_workstation(tmp_path, "CR5", Agency.POLICE, SimTransport(service), user="carol")
+    other.engine.sync_once()
+    assert not [e for e in other.store.iter_events() if not e.is_signed]
+    assert any("does not verify" in alarm for alarm in other.engine.state.alarms)
+    other.close()
 
 
 # ---- break glass -----------------------------------------------------------------------------

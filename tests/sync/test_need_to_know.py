@@ -111,7 +111,9 @@ def test_no_user_ever_receives_an_event_of_the_wrong_visibility(
                 raw = service.pull(caller, "live", cursor, page)
                 # As it goes on the wire.
                 keys = service.certificates(raw.key_ids)
-                data = json.loads(_page_json(raw, service.now(), keys, service.signing_since()))
+                data = json.loads(
+                    _page_json(raw, service.now(), keys, service.signing_since_signed())
+                )
                 for item in data["events"]:
                     assert can_see(agency, Visibility(item["visibility"])), (
                         f"{agency.value} received a {item['visibility']}-only event"
