@@ -309,7 +309,18 @@ class WorkstationIdentity:
         authority = self.keyring.authority()
         if grant is None or cert is None or authority is None:
             raise SignInError(f"{person.user} holds no grant here; sign in online first")
-        if not grant.verified_by(authority.public_key):
+        if (
+            not grant.verified_by(authority.public_key)
+            or not cert.verified_by(authority.public_key)
+            # Every field that says who, where and what, not only the signatures: a grant or
+            # certificate copied from another person's row proves nothing about this one.
+            or grant.user.casefold() != person.user.casefold()
+            or cert.user.casefold() != person.user.casefold()
+            or grant.workstation != self.code
+            or cert.workstation != self.code
+            or grant.agency != cert.agency
+            or cert.key_id != key.key_id
+        ):
             raise SignInError(f"the grant held for {person.user} does not verify; sign in online")
         if from_iso(grant.expires_at) <= self.wall():
             raise SignInError(

@@ -313,7 +313,7 @@ class SyncEngine:
                 server = self._with_session(
                     lambda: self.transport.digest(self._token(), self.realm)
                 )
-                if outbox.cursor(store, self._server_id) < int(server["high_water"]):
+                if outbox.cursor(store, self._cursor_id()) < int(server["high_water"]):
                     continue  # others pushed meanwhile: catch up and look again
                 count, digest = fold_digests(outbox.synced_hashes(store))
                 agreement = Agreement(count, int(server["count"]), digest == server["digest"])
@@ -369,13 +369,19 @@ class SyncEngine:
     # ---- pull ------------------------------------------------------------------------------
     def pull_available(self, store: Store, *, wait: float = 0.0) -> int:
         """Pull pages until the server has nothing more; returns how many events were new."""
-        self._token()  # signed in first: the cursor belongs to that server's database
-        key = outbox.cursor_key(self._server_id)
-        cursor = outbox.cursor(store, self._server_id)
+        token = self._token()  # signed in first: the cursor belongs to that server's database
+        with self._lock:
+            session = self._session
+        cursor_id = self._cursor_id()
+        key = outbox.cursor_key(cursor_id)
+        cursor = outbox.cursor(store, cursor_id)
         started_at = cursor
         stored = 0
         while not self._stop.is_set():
-            page = self.transport.pull(self._token(), self.realm, cursor, self.pull_limit, wait)
+            with self._lock:
+                if self._session is not session:
+                    break  # another operator's sign-in: their organisation has its own cursor
+            page = self.transport.pull(token, self.realm, cursor, self.pull_limit, wait)
             wait = 0.0
             self._observe_server_time(page.server_time)
             if page.next < cursor:
@@ -383,7 +389,7 @@ class SyncEngine:
                     f"the server's cursor went back from {cursor} to {page.next}; "
                     "nothing was changed here (was the server restored from a backup?)"
                 )
-            events = self._permitted([p.event for p in page.events])
+            events = self._permitted([p.event for p in page.events], session)
             self._trust_authority(store)
             result = store.apply_remote(
                 events,
@@ -447,10 +453,16 @@ class SyncEngine:
                 reply.authority_key_id, reply.authority_public_key, f"server {reply.server_id}"
             )
 
-    def _permitted(self, events: Sequence[Event]) -> list[Event]:
-        """Defence in depth: an event this organisation may not see is never stored."""
+    def _cursor_id(self) -> str:
+        """Where pulling has reached, per server database and per organisation: a desk shared
+        by both (an operator switched) reads each organisation's history in full."""
         with self._lock:
             session = self._session
+        agency = session.agency if session is not None else "none"
+        return f"{self._server_id}.{agency}"
+
+    def _permitted(self, events: Sequence[Event], session: Session | None) -> list[Event]:
+        """Defence in depth: an event this organisation may not see is never stored."""
         if session is None:
             return list(events)
         agency = Agency(session.agency)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from osc_console.models.clock import LONDON
 from osc_console.models.users import Action
 from osc_console.paths import window_settings_path
+from osc_console.ui.dialogs.fields import alive
 from osc_console.ui.exercise.banner import ExerciseBanner
 from osc_console.ui.exercise.mode import ExerciseMode
 from osc_console.ui.qt import QtCore, QtGui, QtWidgets
@@ -546,9 +547,16 @@ class MainWindow(QtWidgets.QMainWindow):
         """Nothing of the log stays on screen: the window shows the lock screen only."""
         if self._dialog is not None:
             self._dialog.reject()
-        for other in (self.shift_log_window, self.admin_window, self.audit_window):
-            if other is not None:
-                other.hide()
+        # Every window of this console goes (the shift log, exercise control, administration,
+        # the audit trail…): nothing stays on screen, or usable, behind the lock.
+        self._hidden_while_locked = [
+            w
+            for w in QtWidgets.QApplication.topLevelWidgets()
+            if w is not self and w.isVisible() and self._owns(w)
+        ]
+        for other in self._hidden_while_locked:
+            other.hide()
+        self.session.locked = True
         self.menuBar().hide()
         self.toolbar.hide()
         self.statusBar().hide()
@@ -556,7 +564,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lock_screen.show_locked(who, since, self.session.realm)
         self.update_actions()
 
+    def _owns(self, widget: QtWidgets.QWidget) -> bool:
+        parent = widget.parentWidget()
+        while parent is not None:
+            if parent is self:
+                return True
+            parent = parent.parentWidget()
+        return False
+
     def show_unlocked(self) -> None:
+        self.session.locked = False
+        for other in getattr(self, "_hidden_while_locked", []):
+            if alive(other):
+                other.show()
+        self._hidden_while_locked = []
         self.pages.setCurrentIndex(0)
         self.menuBar().show()
         self.toolbar.show()

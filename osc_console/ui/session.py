@@ -51,6 +51,8 @@ class ConsoleSession:
         self.signals = signals
         self.workstation = workstation
         self.operator: Operator | None = None
+        # While the console is locked nothing is written in anyone's name (the guard sets it).
+        self.locked = False
         # Set by the composition root: the authority's accounts, for an administrator
         # (None: not available, e.g. offline with a server).
         self.administration: Callable[[], Administration | None] = lambda: None
@@ -75,6 +77,8 @@ class ConsoleSession:
         """The signed-in person, with their key: everything written is signed by them."""
         if self.operator is None:
             raise DomainError("nobody is signed in")
+        if self.locked:
+            raise DomainError("the console is locked: unlock it first")
         return self.operator.author(self.store.realm)
 
     def may(self, action: Action) -> bool:

@@ -1006,3 +1006,42 @@ def test_a_desk_learns_only_its_own_organisations_break_glass_accounts(
     service.admin.disable("admin", "police-glass")
     sign_in_at(service, police, "alice")
     assert police.break_glass_accounts() == []
+
+
+def test_a_desk_shared_by_both_organisations_reads_each_ones_history_in_full(
+    tmp_path: Path, service: SyncService
+) -> None:
+    """A Corporation operator syncs at a shared desk, then a police officer takes it over:
+    the police-only entries the Corporation sign-in was never given are pulled in full."""
+    police = make_workstation(tmp_path, "CR2", Agency.POLICE, SimTransport(service), user="carol")
+    secret = police.desk.open_incident(knife_incident(visibility=Visibility.POLICE)).incident
+    police.engine.sync_once()
+    police.close()
+
+    shared = make_workstation(tmp_path, "CR1", Agency.POLICE, SimTransport(service), user="bob")
+    shared.engine.sync_once()  # bob: Corporation, sees nothing of the police-only incident
+    assert shared.store.incident(secret.id) is None
+    identity = shared.identity
+    assert identity is not None
+    _, reply = sign_in_at(service, identity, "alice")  # the desk changes hands
+    shared.engine.adopt(reply)
+    shared.engine.sync_once()
+    assert shared.store.incident(secret.id) is not None
+    assert shared.engine.verify().agree
+    shared.close()
+
+
+def test_offline_a_grant_copied_from_another_persons_row_proves_nothing(
+    service: SyncService,
+) -> None:
+    add_users(service, ("ray", Agency.POLICE), role="duty_manager")
+    identity = desk(service, "CR9", Agency.POLICE)
+    sign_in_at(service, identity, "alice")
+    sign_in_at(service, identity, "ray")
+    keyring = identity.keyring
+    alice, ray = keyring.person("alice"), keyring.person("ray")
+    assert alice is not None
+    assert ray is not None
+    keyring.keep(replace(alice, grant=ray.grant))  # someone with the file edits it
+    with pytest.raises(SignInError, match="the grant held for alice does not verify"):
+        identity.sign_in_offline("alice", PASSWORD)

@@ -17,6 +17,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from osc_console.app import Console, SyncOptions
+from osc_console.models.errors import DomainError
 from osc_console.models.payloads import Kind, SignInMethod
 from osc_console.models.users import Action
 from osc_console.server.service import SyncService
@@ -407,7 +408,13 @@ def test_idle_lock_shows_nothing_of_the_log_and_only_its_operators_password_unlo
 ) -> None:
     made, operator = console
     window = open_console(qtbot, made, operator, lock_minutes=0.005)  # 0.3 s
+    window.show_shift_log()  # another window of the console, open when it locks
+    shift_log = window.shift_log_window
+    assert shift_log is not None
     qtbot.waitUntil(lambda: window.is_locked, timeout=5000)
+    assert not shift_log.isVisible()
+    with pytest.raises(DomainError, match="the console is locked: unlock it first"):
+        _ = window.session.author  # nothing is written in anyone's name behind the lock
     assert not window.queue.isVisible()
     assert not window.menuBar().isVisible()
     assert not window.workspace_tabs.isVisible()
@@ -425,6 +432,7 @@ def test_idle_lock_shows_nothing_of_the_log_and_only_its_operators_password_unlo
     qtbot.keyClick(screen.password, Key.Key_Return)
     qtbot.waitUntil(lambda: not window.is_locked, timeout=5000)
     assert window.queue.isVisible()
+    assert shift_log.isVisible()  # back as it was
     made.guard.set_lock_minutes(0)  # type: ignore[union-attr]
     assert trail(qtbot, window) == [
         ("j.smith", "signed in as admin"),
