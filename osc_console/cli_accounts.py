@@ -82,7 +82,6 @@ def add_commands(command: AddCommand, parser_class: type[argparse.ArgumentParser
     enrol.add_argument("code", help="the workstation's code, e.g. CR1")
     enrol.add_argument("--public-key", required=True, help="as 'workstation key' prints it")
     enrol.add_argument("--agency", required=True, help="whose desk it is: police|corporation")
-    _where_key(enrol)
     listing = wsub.add_parser("list", help="enrolled workstations")
     _where(listing)
     revoke = wsub.add_parser("revoke", help="revoke a workstation: it can no longer sign in")
@@ -96,6 +95,7 @@ def add_commands(command: AddCommand, parser_class: type[argparse.ArgumentParser
 
 def _where(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="the server's database: sqlite:///PATH or postgresql://…")
+    _where_key(parser)
     parser.add_argument(
         "--standalone",
         action="store_true",
@@ -150,33 +150,15 @@ def _admin(args: argparse.Namespace) -> Iterator[Any]:
     backend = open_backend(args.db, folder)
     try:
         key_file = getattr(args, "authority_key", None)
-        authority = None
-        if key_file is not None or args.workstation_command_needs_key:
-            authority = load_authority(Path(key_file) if key_file else folder / AUTHORITY_KEY_FILE)
-        yield SyncService(backend, authority=authority) if authority else _Accounts(backend)
+        # The server's signing key: it certifies an enrolled workstation's key and a
+        # break-glass account's own key; the database remembers which key is its own.
+        authority = load_authority(Path(key_file) if key_file else folder / AUTHORITY_KEY_FILE)
+        yield SyncService(backend, authority=authority)
     finally:
         backend.close()
 
 
-class _Accounts:
-    """Administration of a server database without its signing key (which only enrolling
-    a workstation needs)."""
-
-    def __init__(self, backend: Any) -> None:
-        from osc_console.server.admin import AdminService
-        from osc_console.server.storage import now_iso
-
-        self.backend = backend
-        self.admin = AdminService(
-            lambda: backend.accounts,
-            None,  # type: ignore[arg-type]
-            None,  # type: ignore[arg-type]
-            lambda: from_iso(now_iso()),
-        )
-
-
 def user(args: argparse.Namespace) -> int:
-    args.workstation_command_needs_key = False
     command = args.user_command
     password = _password() if command in ("add", "reset-password") else None
     with _admin(args) as service:
@@ -236,7 +218,6 @@ def workstation(args: argparse.Namespace) -> int:
     command = args.workstation_command
     if command == "key":
         return _show_key(args)
-    args.workstation_command_needs_key = command == "enrol"
     with _admin(args) as service:
         admin = service.admin
         if command == "enrol":

@@ -132,6 +132,19 @@ def test_an_administrator_manages_accounts_and_every_change_is_in_the_history(
     )
     code, out, _ = osc("user", "disable", "root")
     assert code == 1  # the last administrator cannot be disabled
+    code, out, err = osc(
+        "user",
+        "add",
+        "room-glass",
+        "--agency",
+        "police",
+        "--role",
+        "dispatcher",
+        "--break-glass",
+        "--password-stdin",
+        stdin="river over the embankment\n",
+    )
+    assert (code, err) == (0, "")
     code, out, _ = osc("user", "list", "--json")
     users = {u["name"]: u for u in json.loads(out)["users"]}
     assert users["alice"]["role"] == "dispatcher"
@@ -147,7 +160,9 @@ def test_an_administrator_manages_accounts_and_every_change_is_in_the_history(
         "account disabled",
         "account enabled",
         "password reset",
+        "account created",
     ]
+    assert "BREAK-GLASS" in osc("user", "list")[1]
     assert all("command line (" in line for line in out.splitlines())
 
 
