@@ -11,7 +11,6 @@ import getpass
 import json
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 from osc_console.models.agencies import Agency
@@ -19,16 +18,6 @@ from osc_console.models.errors import ValidationError
 from osc_console.models.incident import REALM_PATTERN, WORKSTATION_CODE
 
 WORKSTATION_FILE = "workstation.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who is at the keyboard, for the command line (the console signs people in itself)."""
-
-    actor: str
-    agency: Agency
-    workstation: str
-    realm: str = "live"
 
 
 def workstation_code(data_dir: Path, override: str | None = None) -> str:

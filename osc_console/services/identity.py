@@ -468,10 +468,6 @@ class WorkstationIdentity:
             )
         return SignInError("user name or password not recognised")
 
-    def unlock_name(self, user: str) -> None:
-        """An administrator unlocks a name locked at this workstation."""
-        self.keyring.clear_failures(user)
-
 
 def register_operator(store: Store, operator: Operator, identity: WorkstationIdentity) -> None:
     """Make ``store`` able to check what this operator signs: their authority trusted, their

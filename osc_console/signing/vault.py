@@ -99,10 +99,6 @@ def open_key(text: str, password: str, context: str) -> SigningKey:
     return key
 
 
-def sealed_key_id(text: str) -> str:
-    return str(_read(text)["key_id"])
-
-
 def _read(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)

@@ -46,7 +46,6 @@ from osc_console.models.payloads import (
 from osc_console.models.projection import IncidentState, fold, fold_key
 from osc_console.models.reference import ReferenceData, reference_data
 from osc_console.models.rules import check_draft
-from osc_console.models.users import User, make_user
 from osc_console.signing.directory import (
     GLASS_WORKSTATION,
     KeyDirectory,
@@ -866,39 +865,6 @@ class Store:
             ):
                 counts[incident_id] = count
         return counts
-
-    # ---- users of this workstation ---------------------------------------------------------
-    def users(self) -> list[User]:
-        """Known users, most recently signed in first."""
-        found = []
-        for name, agency, role in self.conn.execute(
-            "SELECT name, agency, role FROM users "
-            "ORDER BY last_signed_in IS NULL, last_signed_in DESC, name"
-        ):
-            try:
-                found.append(make_user(name, agency, role))
-            except ValidationError:
-                continue  # a row from a newer program with a role we do not know
-        return found
-
-    def add_user(self, user: User) -> None:
-        with self._write():
-            held = self.conn.execute(
-                "SELECT name FROM users WHERE name = ?", (user.name,)
-            ).fetchone()
-            if held is not None:
-                raise ValidationError("name", f"{held[0]} is already a user here")
-            self.conn.execute(
-                "INSERT INTO users (name, agency, role, created_at) VALUES (?, ?, ?, ?)",
-                (user.name, user.agency.value, user.role.value, to_iso(self._wall())),
-            )
-
-    def signed_in(self, user: User) -> None:
-        with self._write():
-            self.conn.execute(
-                "UPDATE users SET last_signed_in = ? WHERE name = ?",
-                (to_iso(self._wall()), user.name),
-            )
 
     # ---- search index -----------------------------------------------------------------------
     def index_pending(self) -> int:
