@@ -49,6 +49,7 @@ from tests.sync.harness import (
     make_workstation,
     server_events,
     sign_in_at,
+    signed_in,
 )
 from tests.ui.conftest import wait_idle
 
@@ -497,3 +498,47 @@ def test_without_a_server_the_console_says_it_is_working_offline(
         assert after.window in indicator.styleSheet()
     finally:
         apply_theme(app, before.name)
+
+
+def test_an_entry_received_with_a_signature_that_fails_is_not_applied_and_is_shown(
+    qtbot: QtBot, room: Room
+) -> None:
+    """The server's database was tampered with: an entry whose text was changed after its
+    author signed it comes down with a pull. The console does not apply it, and says so."""
+    import json
+
+    from osc_console.models.events import EventDraft, canonical_event_json, event_hash
+    from osc_console.server.rules import Checked
+    from tests.sync.harness import author_at, hand_made
+
+    with Store.open(room.folder / "other.db") as other:
+        author = author_at(room.service, other, "CR4", Agency.POLICE, OTHER_OFFICER)
+        genuine = hand_made(EventDraft("log.added", {"text": "Door forced"}), author)
+    altered = replace(genuine, payload={"text": "Door found open"})
+    altered = replace(altered, content_hash=event_hash(altered))  # rehashed, signature kept
+    caller = signed_in(room.service, OTHER_OFFICER, "CR4")
+    body = canonical_event_json(altered, content_hash=altered.content_hash)
+    assert json.loads(body)["sig"] == genuine.sig
+    stored = room.backend.push(caller, [Checked(0, altered.id, altered, body)])
+    assert [r.outcome.value for r in stored] == ["accepted"]  # planted past the server's checks
+
+    room.start_server()
+    session = room.sign_in(online=True)
+    link = room.link(session)
+    window = open_window(qtbot, session, room.folder, link)
+    indicator = window.sync_status
+    link.start()
+    qtbot.waitUntil(lambda: indicator.text() == "Online · 0 waiting", timeout=WAIT)
+    assert altered.id not in all_ids(session)
+    qtbot.mouseClick(indicator, QtCore.Qt.MouseButton.LeftButton)
+    popup = indicator.popup
+    assert popup is not None
+    qtbot.waitUntil(lambda: popup.received_list.count() == 1, timeout=WAIT)
+    assert popup.received_title.text() == (
+        "Received from the server and refused here (1): not applied"
+    )
+    shown = popup.received_list.item(0).text()
+    assert shown.startswith(f"Log entry by {OTHER_OFFICER} at CR4, ")
+    assert shown.endswith(
+        "signature refused: its signature does not match its content (altered or forged)"
+    )
