@@ -187,6 +187,28 @@ class DeskGuard(QtCore.QObject):
         self.locked_changed.emit(False)
         self.operator_switched.emit(new)
 
+    def change_password(self) -> None:
+        """The operator chooses a new password; they stay signed in, with it from now."""
+        from osc_console.ui.dialogs.password import ChangePasswordDialog
+
+        window, operator = self.window, self.operator
+        if window is None or operator is None:
+            return
+        dialog = ChangePasswordDialog(
+            self.door.gatekeeper, operator.user, window.session.realm, self.worker, window
+        )
+        window.password_dialog = dialog
+        if dialog.exec() != dialog.DialogCode.Accepted or dialog.operator is None:
+            return
+        renewed = dialog.operator
+        identity = self.door.identity
+        window.session.run(lambda store: register_operator(store, renewed, identity))
+        window.session.sign_in(renewed)
+        sync = window.sync
+        reply = self.door.gatekeeper.last_reply
+        if sync is not None and reply is not None and reply.session.token == renewed.token:
+            sync.adopt(reply)  # the old token ended with the change
+
     def closing(self) -> None:
         """The console is closing: the operator is signed out (recorded before the store
         closes: the worker finishes queued work first)."""

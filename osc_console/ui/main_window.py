@@ -50,6 +50,7 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("Ctrl+T", "Switch dark / light theme", "theme"),
     ("Ctrl+Alt+L", "Lock the console", "lock"),
     ("Ctrl+Alt+O", "Switch operator (another person takes the desk)", "switch_operator"),
+    ("Ctrl+Alt+P", "Change your password", "change_password"),
     ("Ctrl+Alt+A", "Administration: accounts and workstations", "administration"),
     ("Ctrl+Alt+U", "Audit trail: sign-ins, locks, break-glass", "audit"),
     ("F1", "Keyboard shortcuts", "shortcuts"),
@@ -154,6 +155,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.audit_window: QtWidgets.QWidget | None = None
         # Set by the composition root: locks, unlocks and switches the operator.
         self.guard: Any = None
+        self.password_dialog: QtWidgets.QDialog | None = None
 
         # The queue is built first (its first query starts at once, on the worker); the detail
         # panel is built just after the window is shown, so the queue paints sooner.
@@ -265,6 +267,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "theme": self.toggle_theme,
             "lock": self.lock,
             "switch_operator": self.switch_operator,
+            "change_password": self.change_password,
             "administration": self.show_administration,
             "audit": self.show_audit,
             "shortcuts": self.show_shortcuts,
@@ -288,6 +291,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(a["lock"])
         file_menu.addAction(a["switch_operator"])
+        file_menu.addAction(a["change_password"])
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         incident = bar.addMenu("&Incident")
@@ -542,6 +546,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def switch_operator(self) -> None:
         if self.guard is not None:
             self.guard.switch_operator()
+
+    def change_password(self) -> None:
+        if self.guard is not None:
+            self.guard.change_password()
 
     def show_locked(self, who: str, since: str) -> None:
         """Nothing of the log stays on screen: the window shows the lock screen only."""

@@ -772,7 +772,7 @@ def test_f1_lists_every_shortcut(
     shortcut(qtbot, window, Key.Key_F1)
     help_dialog = opened_dialog(qtbot, window, ShortcutsDialog)
     assert help_dialog.rows() == [(keys, text) for keys, text, _name in SHORTCUTS]
-    assert len(help_dialog.rows()) == len(window.actions_by_name) == 24
+    assert len(help_dialog.rows()) == len(window.actions_by_name) == 25
     press(qtbot, Key.Key_Escape)
     qtbot.waitUntil(lambda: no_dialog(window))
 

@@ -23,7 +23,7 @@ from osc_console.models.users import Action
 from osc_console.server.service import SyncService
 from osc_console.server.sqlite_backend import SqliteBackend
 from osc_console.services import audit
-from osc_console.services.identity import Operator
+from osc_console.services.identity import Operator, SignInError
 from osc_console.services.workstation import WorkstationDoor, open_door
 from osc_console.signing.vault import TEST_COST
 from osc_console.store.event_store import Store
@@ -540,3 +540,33 @@ def test_a_role_granted_in_the_administration_window_applies_at_the_other_consol
     finally:
         admin_desk.close()
         other_desk.close()
+
+
+# ---- changing one's own password ---------------------------------------------------------------
+def test_a_person_changes_their_own_password_and_signs_in_with_it_from_then_on(
+    qtbot: QtBot, console: tuple[Console, Operator], worker: DbWorker
+) -> None:
+    from osc_console.ui.dialogs.password import ChangePasswordDialog
+
+    made, _ = console
+    gate = made.door.gatekeeper
+    dialog = ChangePasswordDialog(gate, "sam", "live", worker)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    type_into(qtbot, dialog.current, PASSWORD)
+    type_into(qtbot, dialog.new, "river walks at dawn")
+    type_into(qtbot, dialog.repeat, "river walks at dusk")
+    qtbot.keyClick(dialog.repeat, Key.Key_Return)
+    assert dialog.problem.text() == "The two new passwords differ: type the same one twice."
+    dialog.repeat.clear()
+    type_into(qtbot, dialog.repeat, "river walks at dawn")
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.keyClick(dialog.repeat, Key.Key_Return)
+    assert dialog.operator is not None
+    assert dialog.operator.user == "sam"
+    with pytest.raises(SignInError, match="not recognised"):
+        gate.sign_in("sam", PASSWORD, "live")
+    again = gate.sign_in("sam", "river walks at dawn", "live")
+    assert isinstance(again, Operator)
+    history = [(e.action, e.subject) for e in made.door.local.service.admin.audit()]  # type: ignore[union-attr]
+    assert ("password changed", "sam") in history
