@@ -81,11 +81,10 @@ class Console:
             operator = current
         store = Store.open(store_path(self.directory, realm), realm)
         try:
-            register_operator(store, operator, self.door.identity)
+            session = self.session_for(store, operator)
         except BaseException:
             store.close()
             raise
-        session = self.session_for(store, operator)
         return self.window_for(session)
 
     def session_for(self, store: Store, operator: Operator) -> ConsoleSession:
@@ -94,6 +93,8 @@ class Console:
         from osc_console.ui.signals import AppSignals
         from osc_console.ui.tasks import DbWorker
 
+        # The store must hold the operator's certificate before anything is signed into it.
+        register_operator(store, operator, self.door.identity)
         session = ConsoleSession(store, DbWorker(), AppSignals(), self.workstation)
         session.sign_in(operator)
         session.administration = lambda: self._administration(session)

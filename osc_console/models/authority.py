@@ -71,6 +71,8 @@ AUTHORITY: Mapping[str, frozenset[str]] = {
     Kind.SESSION_LOCKED: _EVERYONE,
     Kind.SESSION_UNLOCKED: _EVERYONE,
     Kind.SESSION_SIGN_IN_FAILED: frozenset({WORKSTATION}),
+    # Administrators record what they changed of accounts and workstations.
+    Kind.ACCOUNT_CHANGED: frozenset({Role.ADMIN}),
 }
 
 

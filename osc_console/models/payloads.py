@@ -66,6 +66,8 @@ class Kind(StrEnum):
     SESSION_LOCKED = "session.locked"
     SESSION_UNLOCKED = "session.unlocked"
     SESSION_SIGN_IN_FAILED = "session.sign_in_failed"
+    # An administrator's change to an account or a workstation, as made from their console.
+    ACCOUNT_CHANGED = "account.changed"
 
 
 # Kinds that change what an incident *is*; on a joint incident these stay joint, so every
@@ -536,6 +538,12 @@ SCHEMAS: dict[str, dict[int, tuple[FieldSpec, ...]]] = {
         )
     },
     Kind.SESSION_UNLOCKED: {1: ()},
+    Kind.ACCOUNT_CHANGED: {
+        1: (
+            FieldSpec("subject", _text(MAX_SHORT)),
+            FieldSpec("change", _text(MAX_TEXT)),
+        )
+    },
     Kind.SESSION_SIGN_IN_FAILED: {
         1: (
             FieldSpec("user", _user_name),
@@ -555,7 +563,7 @@ SHIFT_KINDS = frozenset(
 EXERCISE_KINDS = frozenset(k for k in Kind if k.value.startswith("exercise."))
 # Who was at the keyboard: sign-in, sign-out, lock, unlock, failures. Reviewed on the audit
 # screen; never shown in an incident's log or a shift's stream.
-AUDIT_KINDS = frozenset(k for k in Kind if k.value.startswith("session."))
+AUDIT_KINDS = frozenset(k for k in Kind if k.value.startswith(("session.", "account.")))
 INCIDENT_FREE_KINDS = frozenset(SHIFT_KINDS | EXERCISE_KINDS | AUDIT_KINDS)
 
 

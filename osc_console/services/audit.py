@@ -1,6 +1,7 @@
 """The audit trail of who was at the keyboard: sign-in, sign-out, lock, unlock, switches,
-failed attempts and break-glass use, each an entry of the log (signed like every other),
-never part of an incident's log or a shift's stream; reviewed on the audit screen.
+failed attempts, break-glass use and administrators' account changes, each an entry of the
+log (signed like every other), never part of an incident's log or a shift's stream; reviewed
+on the audit screen.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def locked(
 
 def unlocked(store: Store, operator: Operator) -> ChangeSet:
     return _write(store, operator, Kind.SESSION_UNLOCKED, {})
+
+
+def account_changed(store: Store, operator: Operator, subject: str, change: str) -> ChangeSet:
+    """An administrator's change, as their console made it (the authority keeps its own
+    record too): an entry of the log, so every console's audit trail shows it."""
+    payload: dict[str, object] = {"subject": subject[:200] or "?", "change": change[:10_000]}
+    return _write(store, operator, Kind.ACCOUNT_CHANGED, payload)
 
 
 def sign_in_failed(
@@ -128,6 +136,8 @@ def describe(event: Event) -> str:
         return "console locked"
     if kind == Kind.SESSION_UNLOCKED:
         return "console unlocked"
+    if kind == Kind.ACCOUNT_CHANGED:
+        return f"account change: {p.get('change')}"
     if kind == Kind.SESSION_SIGN_IN_FAILED:
         text = (
             f"failed sign-in as {p.get('user')}: {p.get('reason')} "

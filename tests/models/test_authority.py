@@ -58,8 +58,12 @@ def test_only_the_workstation_itself_records_failed_sign_ins() -> None:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_everyone_records_their_own_sessions(role: Role) -> None:
-    own = AUDIT_KINDS - {Kind.SESSION_SIGN_IN_FAILED}
+    own = AUDIT_KINDS - {Kind.SESSION_SIGN_IN_FAILED, Kind.ACCOUNT_CHANGED}
     assert all(may_write(role.value, kind) for kind in own)
+
+
+def test_only_administrators_record_account_changes() -> None:
+    assert writers(Kind.ACCOUNT_CHANGED) == {Role.ADMIN.value}
 
 
 def test_only_planners_and_admins_run_exercises() -> None:

@@ -123,6 +123,10 @@ VALID: dict[str, dict[str, Any]] = {
     Kind.SESSION_SIGNED_OUT: {"reason": "switched"},
     Kind.SESSION_LOCKED: {"reason": "idle", "idle_minutes": 15},
     Kind.SESSION_UNLOCKED: {},
+    Kind.ACCOUNT_CHANGED: {
+        "subject": "alice",
+        "change": "Role of alice changed to duty manager: it applies from their next sign-in.",
+    },
     Kind.SESSION_SIGN_IN_FAILED: {
         "user": "PC Jane Smith",
         "reason": "wrong password",

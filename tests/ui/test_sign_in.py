@@ -525,6 +525,17 @@ def test_a_role_granted_in_the_administration_window_applies_at_the_other_consol
                 for r in range(proxy.rowCount())
             }
             assert roles["alice"] == "Duty manager"
+            # And in the log, signed by the administrator who made it: every console's audit
+            # trail shows it.
+            wait_idle(qtbot, session)
+            (change,) = [
+                r for r in audit.audit_trail(store) if r.event.kind == Kind.ACCOUNT_CHANGED
+            ]
+            assert (change.event.actor, change.what) == (
+                "root",
+                "account change: Role of alice changed to duty manager: it applies from their "
+                "next sign-in.",
+            )
             window.close()
             session.worker.shutdown()
 

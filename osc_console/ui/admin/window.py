@@ -466,6 +466,7 @@ class AdministrationWindow(QtWidgets.QWidget):
                 return
             self._set_working(False)
             self.show_done(request.done)
+            self._record(request)
             self._keep = request.subject or None
             if ok is not None:
                 ok()
@@ -484,6 +485,19 @@ class AdministrationWindow(QtWidgets.QWidget):
 
         if not self.calls.submit(lambda: request.work(admin), done, failed):
             self._set_working(False)
+
+    def _record(self, request: Request) -> None:
+        """The change goes into the log too, signed by the administrator who made it, so
+        that every console's audit trail shows it (the authority keeps its own record)."""
+        from osc_console.services import audit
+
+        operator = self.session.operator
+        if operator is None:
+            return
+        subject = request.subject or "accounts"
+        self.session.run(
+            lambda store: audit.account_changed(store, operator, subject, request.done)
+        )
 
     def _set_working(self, working: bool) -> None:
         self._working = working
