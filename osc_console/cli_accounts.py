@@ -294,20 +294,28 @@ def _user_table(users: list[Any]) -> str:
             state += ", must change password"
         if u.break_glass:
             state += ", BREAK-GLASS"
-        lines.append(f"{u.name:<24} {u.agency:<12} {u.role:<13} {state}")
+        lines.append(_printable(f"{u.name:<24} {u.agency:<12} {u.role:<13} {state}"))
     return "\n".join(lines) or "no accounts"
 
 
 def _audit_table(entries: list[Any]) -> str:
     return (
         "\n".join(
-            f"{_when(e.at)}  {e.actor}  {e.action}: {e.subject}"
-            + (f" ({e.detail})" if e.detail else "")
-            + (f" at {e.workstation}" if e.workstation else "")
+            _printable(
+                f"{_when(e.at)}  {e.actor}  {e.action}: {e.subject}"
+                + (f" ({e.detail})" if e.detail else "")
+                + (f" at {e.workstation}" if e.workstation else "")
+            )
             for e in entries
         )
         or "nothing recorded yet"
     )
+
+
+def _printable(text: str) -> str:
+    """What anyone typed at a sign-in (a user name that does not exist, say) reaches this
+    record: control characters are shown escaped, never sent to the terminal."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 def _when(iso: str | None) -> str:

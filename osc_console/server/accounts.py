@@ -110,9 +110,8 @@ _ACCOUNT_COLUMNS = (
 _WORKSTATION_COLUMNS = (
     "code, key_id, public_key, agency, enrolled_at, enrolled_by, revoked_at, revoked_by"
 )
-_KEY_COLUMNS = (
-    "key_id, public_key, user_name, agency, workstation, issued_at, issuer, break_glass, sig"
-)
+# As KeyCertificate.COLUMNS, with the server's name for the person's column.
+_KEY_COLUMNS = KeyCertificate.COLUMNS.replace("user,", "user_name,")
 
 
 def _account(row: Sequence[Any]) -> Account:
@@ -129,20 +128,6 @@ def _account(row: Sequence[Any]) -> Account:
         row[9],
         row[10],
         row[11],
-    )
-
-
-def _key(row: Sequence[Any]) -> KeyCertificate:
-    return KeyCertificate(
-        key_id=row[0],
-        public_key=row[1],
-        user=row[2],
-        agency=row[3],
-        workstation=row[4],
-        issued_at=row[5],
-        issuer=row[6],
-        break_glass=bool(row[7]),
-        sig=row[8],
     )
 
 
@@ -321,26 +306,16 @@ class Accounts:
         self._execute(
             f"INSERT INTO user_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key_id) DO NOTHING",
-            (
-                cert.key_id,
-                cert.public_key,
-                cert.user,
-                cert.agency,
-                cert.workstation,
-                cert.issued_at,
-                cert.issuer,
-                int(cert.break_glass),
-                cert.sig,
-            ),
+            cert.row(),
         )
 
     def key(self, key_id: str) -> KeyCertificate | None:
         rows = self._execute(f"SELECT {_KEY_COLUMNS} FROM user_keys WHERE key_id = ?", (key_id,))
-        return _key(rows[0]) if rows else None
+        return KeyCertificate.from_row(rows[0]) if rows else None
 
     def keys_of(self, user: str, workstation: str) -> list[KeyCertificate]:
         return [
-            _key(r)
+            KeyCertificate.from_row(r)
             for r in self._execute(
                 f"SELECT {_KEY_COLUMNS} FROM user_keys WHERE user_name = ? AND workstation = ? "
                 "ORDER BY issued_at",

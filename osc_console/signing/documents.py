@@ -8,9 +8,9 @@ one kind of document can never pass for another (or for an event).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from osc_console.models.events import canonical_json
 from osc_console.signing.keys import SigningKey, verify
@@ -73,6 +73,39 @@ class KeyCertificate:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> KeyCertificate:
         return cls(**_fields(cls, data, {"break_glass": bool}))
+
+    # The order both the server and a store keep a certificate's columns in.
+    COLUMNS: ClassVar[str] = (
+        "key_id, public_key, user, agency, workstation, issued_at, issuer, break_glass, sig"
+    )
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> KeyCertificate:
+        """A certificate as a table row holds it, in :attr:`COLUMNS` order."""
+        return cls(
+            key_id=row[0],
+            public_key=row[1],
+            user=row[2],
+            agency=row[3],
+            workstation=row[4],
+            issued_at=row[5],
+            issuer=row[6],
+            break_glass=bool(row[7]),
+            sig=row[8],
+        )
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.key_id,
+            self.public_key,
+            self.user,
+            self.agency,
+            self.workstation,
+            self.issued_at,
+            self.issuer,
+            int(self.break_glass),
+            self.sig,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -339,8 +339,10 @@ class Store:
                 self.conn.execute("SELECT key_id, public_key FROM authorities").fetchall()
             )
             certs = [
-                _certificate(row)
-                for row in self.conn.execute(f"SELECT {_CERT_COLUMNS} FROM key_certificates")
+                KeyCertificate.from_row(row)
+                for row in self.conn.execute(
+                    f"SELECT {KeyCertificate.COLUMNS} FROM key_certificates"
+                )
             ]
             self._directory = directory_of(authorities, certs)
         return self._directory
@@ -351,8 +353,8 @@ class Store:
     def certificates_held(self) -> list[KeyCertificate]:
         """Every certificate stored, as stored (``check`` verifies each again)."""
         return [
-            _certificate(row)
-            for row in self.conn.execute(f"SELECT {_CERT_COLUMNS} FROM key_certificates")
+            KeyCertificate.from_row(row)
+            for row in self.conn.execute(f"SELECT {KeyCertificate.COLUMNS} FROM key_certificates")
         ]
 
     def pre_signing(self, event_ids: Sequence[str]) -> set[str]:
@@ -410,9 +412,9 @@ class Store:
                 fresh.append(cert)
         stored_at = to_iso(self._wall())
         self.conn.executemany(
-            f"INSERT OR IGNORE INTO key_certificates ({_CERT_COLUMNS}, stored_at) "
+            f"INSERT OR IGNORE INTO key_certificates ({KeyCertificate.COLUMNS}, stored_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*_certificate_row(c), stored_at) for c in fresh],
+            [(*c.row(), stored_at) for c in fresh],
         )
         return problems
 
@@ -959,37 +961,6 @@ class Store:
 
     def execute_read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.conn.execute(sql, params))
-
-
-_CERT_COLUMNS = "key_id, public_key, user, agency, workstation, issued_at, issuer, break_glass, sig"
-
-
-def _certificate(row: Sequence[Any]) -> KeyCertificate:
-    return KeyCertificate(
-        key_id=row[0],
-        public_key=row[1],
-        user=row[2],
-        agency=row[3],
-        workstation=row[4],
-        issued_at=row[5],
-        issuer=row[6],
-        break_glass=bool(row[7]),
-        sig=row[8],
-    )
-
-
-def _certificate_row(cert: KeyCertificate) -> tuple[Any, ...]:
-    return (
-        cert.key_id,
-        cert.public_key,
-        cert.user,
-        cert.agency,
-        cert.workstation,
-        cert.issued_at,
-        cert.issuer,
-        int(cert.break_glass),
-        cert.sig,
-    )
 
 
 def _signature_words(reason: str) -> str:

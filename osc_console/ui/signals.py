@@ -14,5 +14,3 @@ class AppSignals(QtCore.QObject):
     save_state = QtCore.Signal(str, str)
     # Who is signed in changed (signed in, switched operator, signed out): the Operator or None.
     operator_changed = QtCore.Signal(object)
-    # The console locked (True) or unlocked (False).
-    locked_changed = QtCore.Signal(bool)

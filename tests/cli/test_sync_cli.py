@@ -166,6 +166,34 @@ def test_an_administrator_manages_accounts_and_every_change_is_in_the_history(
     assert all("command line (" in line for line in out.splitlines())
 
 
+def test_the_history_never_sends_what_someone_typed_at_a_sign_in_to_the_terminal_raw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name typed at the sign-in is kept in the server's record as typed; printed, its
+    control characters are escaped (a terminal escape cannot clear the screen or hide a line)."""
+    from osc_console.server.errors import ApiError
+
+    backend = SqliteBackend(tmp_path / "server.db")
+    service = make_service(backend, authority=load_authority(tmp_path / AUTHORITY_KEY_FILE))
+    with pytest.raises(ApiError):
+        service.signin.check_password("x\x1b[2J\x1b[1;1Hgone", "wrong", "10.0.0.9", "CR1")
+    backend.close()
+    code, out, err = _run(
+        monkeypatch,
+        capsys,
+        "",
+        "user",
+        "history",
+        "--db",
+        f"sqlite:///{tmp_path / 'server.db'}",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out
+    assert "x\\x1b[2J\\x1b[1;1Hgone" in out
+
+
 def test_a_workstation_is_enrolled_by_its_key_then_signs_in_writes_and_syncs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

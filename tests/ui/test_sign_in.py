@@ -408,11 +408,15 @@ def test_idle_lock_shows_nothing_of_the_log_and_only_its_operators_password_unlo
 ) -> None:
     made, operator = console
     window = open_console(qtbot, made, operator, lock_minutes=0.005)  # 0.3 s
-    window.show_shift_log()  # another window of the console, open when it locks
-    shift_log = window.shift_log_window
+    window.show_shift_log()  # other windows of the console, open when it locks
+    window.show_administration()
+    shift_log, admin = window.shift_log_window, window.admin_window
     assert shift_log is not None
+    assert admin is not None
+    assert admin.isVisible()
     qtbot.waitUntil(lambda: window.is_locked, timeout=5000)
     assert not shift_log.isVisible()
+    assert not admin.isVisible()
     with pytest.raises(DomainError, match="the console is locked: unlock it first"):
         _ = window.session.author  # nothing is written in anyone's name behind the lock
     assert not window.queue.isVisible()
@@ -433,6 +437,7 @@ def test_idle_lock_shows_nothing_of_the_log_and_only_its_operators_password_unlo
     qtbot.waitUntil(lambda: not window.is_locked, timeout=5000)
     assert window.queue.isVisible()
     assert shift_log.isVisible()  # back as it was
+    assert admin.isVisible()
     made.guard.set_lock_minutes(0)  # type: ignore[union-attr]
     assert trail(qtbot, window) == [
         ("j.smith", "signed in as admin"),

@@ -140,7 +140,6 @@ class AdministrationWindow(QtWidgets.QWidget):
         self.active_dialog: AuthorityDialog | None = None
         self.confirm_box: QtWidgets.QMessageBox | None = None
         self._working = False
-        self._was_visible = False
         self._keep: str | None = None  # the account or workstation a request was about
         self.setWindowTitle("Administration · OSC Console")
         self.setAccessibleName("Administration")
@@ -181,7 +180,6 @@ class AdministrationWindow(QtWidgets.QWidget):
             shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)
             shortcut.activated.connect(slot)
         session.signals.operator_changed.connect(self._operator_changed)
-        session.signals.locked_changed.connect(self._locked_changed)
         self.calls.busy_changed.connect(self._busy_changed)
         if self.administration is not None:
             self.account_view.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
@@ -566,42 +564,28 @@ class AdministrationWindow(QtWidgets.QWidget):
             self._open(EnrolDialog(self.session, self._send_from_dialog, self))
 
     def disable(self) -> None:
-        account = self.selected_account()
-        if account is None:
-            return
-        name = account.name
-        self.send(
-            Request(
-                lambda admin: admin.disable(name),
-                f"{name} disabled: signed out everywhere, and nothing more of theirs is accepted.",
-                name,
-            )
+        self._account_action(
+            "disable",
+            "{name} disabled: signed out everywhere, and nothing more of theirs is accepted.",
         )
 
     def enable(self) -> None:
-        account = self.selected_account()
-        if account is None:
-            return
-        name = account.name
-        self.send(
-            Request(
-                lambda admin: admin.enable(name),
-                f"{name} enabled: they can sign in again.",
-                name,
-            )
-        )
+        self._account_action("enable", "{name} enabled: they can sign in again.")
 
     def unlock(self) -> None:
+        self._account_action(
+            "unlock",
+            "{name} unlocked: their failed sign-ins are forgotten and they can try again.",
+        )
+
+    def _account_action(self, action: str, done: str) -> None:
+        """Disable, enable or unlock the selected account (one click, no form)."""
         account = self.selected_account()
         if account is None:
             return
         name = account.name
         self.send(
-            Request(
-                lambda admin: admin.unlock(name),
-                f"{name} unlocked: their failed sign-ins are forgotten and they can try again.",
-                name,
-            )
+            Request(lambda admin: getattr(admin, action)(name), done.format(name=name), name)
         )
 
     def revoke(self) -> None:
@@ -643,17 +627,6 @@ class AdministrationWindow(QtWidgets.QWidget):
         """Someone else at the desk (or nobody): an administrator's window does not stay."""
         if alive(self) and not self.session.may(Action.MANAGE_USERS):
             self.close()
-
-    def _locked_changed(self, locked: bool) -> None:
-        """The lock screen shows nothing: hide while locked, come back on unlock."""
-        if not alive(self):
-            return
-        if locked:
-            self._was_visible = self.isVisible()
-            self.hide()
-        elif self._was_visible:
-            self._was_visible = False
-            self.show()
 
     def _close(self) -> None:
         self.close()

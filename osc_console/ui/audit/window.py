@@ -63,7 +63,6 @@ class AuditWindow(QtWidgets.QWidget):
         self._in_flight = False
         self._dirty = False
         self._exporting = False
-        self._was_visible = False
         self.setWindowTitle("Audit trail · OSC Console")
         self.setAccessibleName("Audit trail")
         self.resize(1100, 700)
@@ -98,7 +97,6 @@ class AuditWindow(QtWidgets.QWidget):
             shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)
             shortcut.activated.connect(slot)
         session.signals.operator_changed.connect(self._operator_changed)
-        session.signals.locked_changed.connect(self._locked_changed)
         if self.permitted:
             session.signals.changes_applied.connect(self._changes_applied)
             self.trail_view.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
@@ -357,17 +355,6 @@ class AuditWindow(QtWidgets.QWidget):
     def _operator_changed(self, _operator: object) -> None:
         if alive(self) and not self.session.may(Action.REVIEW_AUDIT):
             self.close()
-
-    def _locked_changed(self, locked: bool) -> None:
-        """The lock screen shows nothing: hide while locked, come back on unlock."""
-        if not alive(self):
-            return
-        if locked:
-            self._was_visible = self.isVisible()
-            self.hide()
-        elif self._was_visible:
-            self._was_visible = False
-            self.show()
 
     def _close(self) -> None:
         self.close()
