@@ -584,9 +584,7 @@ class AdministrationWindow(QtWidgets.QWidget):
         if account is None:
             return
         name = account.name
-        self.send(
-            Request(lambda admin: getattr(admin, action)(name), done.format(name=name), name)
-        )
+        self.send(Request(lambda admin: getattr(admin, action)(name), done.format(name=name), name))
 
     def revoke(self) -> None:
         station = self.selected_workstation()
