@@ -102,6 +102,19 @@ class AuditEntry:
             "workstation": self.workstation,
         }
 
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> AuditEntry:
+        return cls(
+            int(data["seq"]),
+            str(data["at"]),
+            str(data["actor"]),
+            str(data["action"]),
+            str(data["subject"]),
+            str(data.get("detail") or ""),
+            str(data.get("address") or ""),
+            str(data.get("workstation") or ""),
+        )
+
 
 _ACCOUNT_COLUMNS = (
     "name, display_name, agency, role, password_hash, active, must_change, break_glass, "

@@ -69,6 +69,34 @@ class UserView:
             "changed_at": self.changed_at,
         }
 
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> UserView:
+        """As the server's Administration routes send it (the console's window reads it)."""
+        return cls(
+            str(data["name"]),
+            str(data.get("display_name") or ""),
+            str(data["agency"]),
+            str(data["role"]),
+            bool(data["active"]),
+            bool(data.get("must_change", False)),
+            bool(data.get("break_glass", False)),
+            int(data.get("failures", 0)),
+            data.get("locked_until"),
+            str(data.get("created_at") or ""),
+            data.get("changed_at"),
+        )
+
+    @property
+    def state(self) -> str:
+        words = ["active" if self.active else "disabled"]
+        if self.locked_until:
+            words.append("locked")
+        if self.must_change:
+            words.append("must change password")
+        if self.break_glass:
+            words.append("break-glass")
+        return ", ".join(words)
+
 
 @dataclass(slots=True)
 class AdminService:

@@ -12,81 +12,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from osc_console.models.errors import DomainError, ValidationError
+from osc_console.server.accounts import AuditEntry
+from osc_console.server.admin import UserView
+
+# The authority's own forms of an account and of a line of its record: one type each, for
+# the server that sends them and the window that shows them.
+Account = UserView
+AuditLine = AuditEntry
 
 
 class AdministrationError(DomainError):
     """The authority refused, or could not be reached; the sentence says which and why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """An account as the Administration window lists it."""
-
-    name: str
-    display_name: str
-    agency: str
-    role: str
-    active: bool
-    must_change: bool
-    break_glass: bool
-    failures: int
-    locked_until: str | None
-    created_at: str
-    changed_at: str | None
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Account:
-        return cls(
-            str(data["name"]),
-            str(data.get("display_name") or ""),
-            str(data["agency"]),
-            str(data["role"]),
-            bool(data["active"]),
-            bool(data.get("must_change", False)),
-            bool(data.get("break_glass", False)),
-            int(data.get("failures", 0)),
-            data.get("locked_until"),
-            str(data.get("created_at") or ""),
-            data.get("changed_at"),
-        )
-
-    @property
-    def state(self) -> str:
-        words = ["active" if self.active else "disabled"]
-        if self.locked_until:
-            words.append("locked")
-        if self.must_change:
-            words.append("must change password")
-        if self.break_glass:
-            words.append("break-glass")
-        return ", ".join(words)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditLine:
-    """One entry of the authority's own record: account changes, sign-ins it saw."""
-
-    seq: int
-    at: str
-    actor: str
-    action: str
-    subject: str
-    detail: str
-    address: str
-    workstation: str
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> AuditLine:
-        return cls(
-            int(data["seq"]),
-            str(data["at"]),
-            str(data["actor"]),
-            str(data["action"]),
-            str(data["subject"]),
-            str(data.get("detail") or ""),
-            str(data.get("address") or ""),
-            str(data.get("workstation") or ""),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +106,7 @@ class LocalAdministration:
             raise AdministrationError(str(exc)) from None
 
     def accounts(self) -> list[Account]:
-        return [Account.from_wire(u.to_wire()) for u in self._call("users")]
+        return list(self._call("users"))
 
     def add(
         self,
@@ -209,7 +145,7 @@ class LocalAdministration:
         self._call("reset_password", self._by, name, password)
 
     def audit(self, after: int = 0) -> list[AuditLine]:
-        return [AuditLine.from_wire(e.to_wire()) for e in self._call("audit", after, 1000)]
+        return list(self._call("audit", after, 1000))
 
     def workstations(self) -> list[Workstation]:
         return [Workstation.from_wire(w) for w in self._call("workstations")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from osc_console.models.events import canonical_json
 from osc_console.signing.keys import SigningKey, verify
@@ -33,8 +33,38 @@ def device_actor(workstation: str) -> str:
     return f"{DEVICE_PREFIX}{workstation}"
 
 
+class _SignedDocument:
+    """What an authority signs: the canonical JSON of every field but ``sig``, under the
+    label of the document's kind (``LABEL``). Subclasses are frozen dataclasses with
+    ``issuer`` and ``sig`` fields."""
+
+    __slots__ = ()
+    LABEL: ClassVar[str]
+    issuer: str
+    sig: str
+
+    def message(self) -> bytes:
+        body = asdict(self)  # type: ignore[call-overload]
+        body.pop("sig")
+        return _label(self.LABEL) + canonical_json(body).encode("utf-8")
+
+    def signed_by(self, authority: SigningKey) -> Self:
+        unsigned = replace(self, issuer=authority.key_id, sig="")  # type: ignore[type-var]
+        return replace(unsigned, sig=authority.sign(unsigned.message()))  # type: ignore[type-var]
+
+    def verified_by(self, authority_public_key: str) -> bool:
+        return verify(authority_public_key, self.message(), self.sig)
+
+    def to_wire(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload, no-any-return]
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**_fields(cls, data, {"break_glass": bool}))
+
+
 @dataclass(frozen=True, slots=True)
-class KeyCertificate:
+class KeyCertificate(_SignedDocument):
     """``public_key`` belongs to ``user`` of ``agency`` at ``workstation`` from ``issued_at``.
 
     ``user`` is ``@CODE`` for a workstation's device key. ``issuer`` is the key id of the
@@ -50,29 +80,11 @@ class KeyCertificate:
     issuer: str
     break_glass: bool = False
     sig: str = ""
+    LABEL: ClassVar[str] = "key-certificate"
 
     @property
     def is_device(self) -> bool:
         return self.user.startswith(DEVICE_PREFIX)
-
-    def message(self) -> bytes:
-        body = asdict(self)
-        body.pop("sig")
-        return _label("key-certificate") + canonical_json(body).encode("utf-8")
-
-    def signed_by(self, authority: SigningKey) -> KeyCertificate:
-        unsigned = replace(self, issuer=authority.key_id, sig="")
-        return replace(unsigned, sig=authority.sign(unsigned.message()))
-
-    def verified_by(self, authority_public_key: str) -> bool:
-        return verify(authority_public_key, self.message(), self.sig)
-
-    def to_wire(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> KeyCertificate:
-        return cls(**_fields(cls, data, {"break_glass": bool}))
 
     # The order both the server and a store keep a certificate's columns in.
     COLUMNS: ClassVar[str] = (
@@ -109,7 +121,7 @@ class KeyCertificate:
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(_SignedDocument):
     """The authority says ``user`` holds ``role`` for ``agency`` at ``workstation`` from
     ``issued_at`` until ``expires_at``: what a console may rely on while the server is down."""
 
@@ -124,25 +136,7 @@ class Grant:
     issuer: str
     break_glass: bool = False
     sig: str = ""
-
-    def message(self) -> bytes:
-        body = asdict(self)
-        body.pop("sig")
-        return _label("grant") + canonical_json(body).encode("utf-8")
-
-    def signed_by(self, authority: SigningKey) -> Grant:
-        unsigned = replace(self, issuer=authority.key_id, sig="")
-        return replace(unsigned, sig=authority.sign(unsigned.message()))
-
-    def verified_by(self, authority_public_key: str) -> bool:
-        return verify(authority_public_key, self.message(), self.sig)
-
-    def to_wire(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> Grant:
-        return cls(**_fields(cls, data, {"break_glass": bool}))
+    LABEL: ClassVar[str] = "grant"
 
 
 def proof_message(user: str, workstation: str, realm: str, nonce: str, at: str) -> bytes:
